@@ -1,0 +1,178 @@
+"""Plain dataclasses shared by extraction, diffing and the feed.
+
+Nothing here knows about Scrapy, SQLAlchemy or the clock. Every class round-trips through
+JSON (``to_json`` / ``*_from_json``) so that versions can be stored and re-read exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# A cell of an extracted table: dates and times are ISO 8601 strings, empty cells are None.
+Cell = str | int | float | bool | None
+
+BLOCK_KINDS = ("heading", "paragraph", "list_item", "table_row", "pre", "quote")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One unit of text in reading order: a heading, paragraph, list item or table row."""
+
+    kind: str
+    text: str
+    level: int = 0  # heading level (1-6) or list nesting depth (0 = top)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One sheet of a spreadsheet (or one table of a document)."""
+
+    name: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A numbered (or headed) section of a PDF or DOCX file."""
+
+    number: str  # "3.2", or "" when the heading carries no number
+    title: str  # heading text without the number; "" for text before the first heading
+    paragraphs: tuple[str, ...]
+    page: int | None = None  # first page the section appears on (PDF only)
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.title}".strip() or "(opening text)"
+
+
+@dataclass(frozen=True)
+class FileContent:
+    """What could be read out of one attachment file. ``error`` set means extraction failed."""
+
+    format: str  # ods | xlsx | xls | csv | pdf | docx | text | unknown
+    tables: tuple[Table, ...] = ()
+    sections: tuple[Section, ...] = ()
+    page_count: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file (or HTML attachment) listed on a page."""
+
+    title: str
+    url: str
+    content_type: str | None = None
+    filename: str | None = None
+    size: int | None = None  # as declared by the page / API, not measured
+    sha256: str | None = None  # of the downloaded bytes; None when not downloaded
+    status: str = "ok"  # ok | missing (404/410) | unfetched (not downloaded: off-list host, html)
+    attachment_type: str = "file"  # file | html | external
+
+
+@dataclass(frozen=True)
+class ChangeNote:
+    timestamp: str  # RFC 3339 (or a bare date when that is all the page gives)
+    note: str
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    explanation: str
+    withdrawn_at: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkedDocument:
+    """A document linked from a collection page."""
+
+    title: str
+    path: str
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """The normalised, noise-free state of one watched page."""
+
+    url: str
+    title: str
+    summary: str = ""
+    blocks: tuple[Block, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    change_notes: tuple[ChangeNote, ...] = ()
+    linked_documents: tuple[LinkedDocument, ...] = ()
+    public_updated_at: str | None = None
+    withdrawn: Withdrawn | None = None
+    base_path: str | None = None
+    content_id: str | None = None
+    schema_name: str | None = None
+    document_type: str | None = None
+    source: str = "content_api"  # content_api | html
+    # True when the page has a change history we can read, so a silent edit can be judged.
+    has_change_history: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return canonical_json(asdict(self))
+
+    def fingerprint(self) -> str:
+        """sha256 of the canonical JSON: equal fingerprints mean nothing changed."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def document_from_json(text: str | bytes) -> Document:
+    data = json.loads(text)
+    withdrawn = data.get("withdrawn")
+    return Document(
+        url=data["url"],
+        title=data["title"],
+        summary=data.get("summary", ""),
+        blocks=tuple(Block(**b) for b in data.get("blocks", ())),
+        attachments=tuple(Attachment(**a) for a in data.get("attachments", ())),
+        change_notes=tuple(ChangeNote(**c) for c in data.get("change_notes", ())),
+        linked_documents=tuple(LinkedDocument(**d) for d in data.get("linked_documents", ())),
+        public_updated_at=data.get("public_updated_at"),
+        withdrawn=Withdrawn(**withdrawn) if withdrawn else None,
+        base_path=data.get("base_path"),
+        content_id=data.get("content_id"),
+        schema_name=data.get("schema_name"),
+        document_type=data.get("document_type"),
+        source=data.get("source", "content_api"),
+        has_change_history=data.get("has_change_history", False),
+        extras=data.get("extras", {}),
+    )
+
+
+def file_content_to_json(content: FileContent) -> str:
+    return canonical_json(asdict(content))
+
+
+def file_content_from_json(text: str | bytes) -> FileContent:
+    data = json.loads(text)
+    return FileContent(
+        format=data["format"],
+        tables=tuple(
+            Table(name=t["name"], header=tuple(t["header"]), rows=tuple(tuple(r) for r in t["rows"]))
+            for t in data.get("tables", ())
+        ),
+        sections=tuple(
+            Section(
+                number=s["number"],
+                title=s["title"],
+                paragraphs=tuple(s["paragraphs"]),
+                page=s.get("page"),
+            )
+            for s in data.get("sections", ())
+        ),
+        page_count=data.get("page_count"),
+        error=data.get("error"),
+    )
