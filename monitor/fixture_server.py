@@ -1,0 +1,406 @@
+"""A local stand-in for GOV.UK: serves a fixture site on 127.0.0.1 for the demo and the tests.
+
+A *site* is a folder with one sub-folder per *state* (``before``, ``after``, ...). A request for
+path ``P`` is answered from ``<site>/<state>/P`` if that is a file, else ``P.json``, ``P.html``
+or ``P/index.html`` — so ``/api/content/guidance/x`` is ``api/content/guidance/x.json`` and the
+page ``/guidance/x`` is ``guidance/x.html``. ``_routes.json`` in a state folder overrides single
+paths: ``{"/old": {"status": 301, "location": "/new"}, "/gone": {"status": 410}}``.
+
+Text files may hold placeholders, filled on every request like GOV.UK's own noise:
+``{{base}}`` (this server's URL), ``{{nonce}}`` and ``{{request_id}}`` (random each time),
+``{{now}}`` (the current time). Files without the random ones get a stable ``ETag`` and
+``Last-Modified`` and answer ``304`` to conditional requests, as GOV.UK's asset host does.
+Lists under ``links`` in Content API JSON are shuffled on every request (GOV.UK does not
+promise their order). ``/api/search.json`` pages its ``results`` with ``start``/``count`` and
+answers 422 to parameters the real Search API does not know.
+
+``faults`` (a dict of path -> :class:`Fault`) lets tests make any path misbehave.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email.utils
+import gzip
+import hashlib
+import json
+import random
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+CONTENT_TYPES = {
+    ".json": "application/json; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".csv": "text/csv; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".xls": "application/vnd.ms-excel",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+TEXT_SUFFIXES = {".json", ".html", ".txt", ".csv"}
+RANDOM_PLACEHOLDERS = ("{{nonce}}", "{{request_id}}", "{{now}}")
+SEARCH_PARAMS = {"q", "order", "count", "start", "fields"}
+SEARCH_PREFIXES = ("filter_", "reject_", "aggregate_")
+# A fixed Last-Modified for stable files: the value only has to be the same on every request.
+STABLE_LAST_MODIFIED = "Wed, 01 Jan 2025 09:00:00 GMT"
+
+
+@dataclass
+class Fault:
+    """How one path misbehaves. ``times`` counts down; None means for ever."""
+
+    kind: str  # status | stall | slow | truncate | close | garbage | sorry | cdn503 | redirect | gzip-bomb | huge
+    status: int = 503
+    retry_after: str | None = None
+    location: str | None = None
+    seconds: float = 0.0
+    size: int = 0
+    times: int | None = None
+
+
+@dataclass
+class RequestRecord:
+    at: float
+    method: str
+    path: str
+    headers: dict[str, str]
+    status: int = 0
+
+
+@dataclass
+class SiteState:
+    site: Path
+    state: str
+    faults: dict[str, Fault] = field(default_factory=dict)
+    requests: list[RequestRecord] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    shuffle_links: bool = True
+
+    @property
+    def root(self) -> Path:
+        return self.site / self.state
+
+
+class FixtureServer:
+    """Runs the fixture site in a background thread: ``with FixtureServer(site) as srv: srv.url``."""
+
+    def __init__(self, site: Path | str, state: str = "before", port: int = 0) -> None:
+        self.state = SiteState(Path(site), state)
+        handler = type("Handler", (_Handler,), {"site_state": self.state})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        return self.state.requests
+
+    def set_state(self, state: str) -> None:
+        if not (self.state.site / state).is_dir():
+            raise ValueError(f"fixture site has no state {state!r}")
+        self.state.state = state
+
+    def add_fault(self, path: str, fault: Fault) -> None:
+        with self.state.lock:
+            self.state.faults[path] = fault
+
+    def clear_faults(self) -> None:
+        with self.state.lock:
+            self.state.faults.clear()
+
+    def start(self) -> FixtureServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> FixtureServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    site_state: SiteState
+    protocol_version = "HTTP/1.1"
+    server_version = "fixture-govuk/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
+        return
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self.do_GET()
+
+    def do_GET(self) -> None:  # noqa: N802
+        split = urlsplit(self.path)
+        path = unquote(split.path)
+        record = RequestRecord(time.time(), self.command, self.path, dict(self.headers.items()))
+        with self.site_state.lock:
+            self.site_state.requests.append(record)
+            fault = self._take_fault(path)
+        if path.startswith("/_control/"):
+            record.status = self._control(path, parse_qs(split.query))
+            return
+        if fault is not None and self._apply_fault(fault, record):
+            return
+        record.status = self._serve(path, parse_qs(split.query), fault)
+
+    # -- faults ---------------------------------------------------------------------------
+    def _take_fault(self, path: str) -> Fault | None:
+        fault = self.site_state.faults.get(path) or self.site_state.faults.get("*")
+        if fault is None:
+            return None
+        if fault.times is not None:
+            fault.times -= 1
+            if fault.times <= 0:
+                self.site_state.faults = {
+                    k: v for k, v in self.site_state.faults.items() if v is not fault
+                }
+        return fault
+
+    def _apply_fault(self, fault: Fault, record: RequestRecord) -> bool:
+        """Answer with the fault; False when the normal body should follow (slow, garbage...)."""
+        kind = fault.kind
+        if kind == "status":
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            record.status = fault.status
+            self._send(fault.status, b"<html><body>error</body></html>", "text/html", headers)
+            return True
+        if kind == "redirect":
+            record.status = fault.status or 301
+            self._send(record.status, b"", "text/html", {"Location": fault.location or "/"})
+            return True
+        if kind == "stall":
+            time.sleep(fault.seconds or 3600)
+            self.close_connection = True
+            return True
+        if kind == "close":
+            self.close_connection = True
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{\"partial\": ")
+            self.wfile.flush()
+            return True
+        if kind == "cdn503":
+            record.status = 503
+            body = (
+                b"<!DOCTYPE html><html><head><title>Page unavailable - GOV.UK</title></head>"
+                b"<body><h1>Sorry, we're experiencing technical difficulties</h1>"
+                b"<p>Please try again in a few moments.</p></body></html>"
+            )
+            self._send(503, body, "text/html; charset=utf-8", {})
+            return True
+        if kind == "sorry":
+            record.status = 200
+            body = (
+                b"<!DOCTYPE html><html><head><title>Sorry, there is a problem with the service"
+                b" - GOV.UK</title></head><body><main class='govuk-main-wrapper'><h1>Sorry,"
+                b" there is a problem with the service</h1><p>Try again later.</p></main>"
+                b"</body></html>"
+            )
+            self._send(200, body, "text/html; charset=utf-8", {})
+            return True
+        if kind == "gzip-bomb":
+            record.status = 200
+            body = gzip.compress(b"\0" * (fault.size or 200 * 1024 * 1024), compresslevel=9)
+            self._send(200, body, "application/json", {"Content-Encoding": "gzip"})
+            return True
+        if kind == "huge":
+            record.status = 200
+            size = fault.size or 100 * 1024 * 1024
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            chunk = b"x" * 65536
+            try:
+                for _ in range(size // len(chunk)):
+                    self.wfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return True
+        if kind == "slow":
+            time.sleep(fault.seconds)
+            return False
+        return False
+
+    # -- control (used by people trying the monitor against a local site) -------------------
+    def _control(self, path: str, query: dict[str, list[str]]) -> int:
+        if path == "/_control/state" and query.get("name"):
+            name = query["name"][0]
+            if (self.site_state.site / name).is_dir():
+                self.site_state.state = name
+                self._send(200, f"state {name}\n".encode(), "text/plain", {})
+                return 200
+        self._send(400, b"unknown control request\n", "text/plain", {})
+        return 400
+
+    # -- normal answers -------------------------------------------------------------------
+    def _serve(self, path: str, query: dict[str, list[str]], fault: Fault | None) -> int:
+        root = self.site_state.root
+        routes = _load_routes(root)
+        if path in routes:
+            return self._serve_route(routes[path])
+        if path == "/api/search.json":
+            return self._serve_search(root, query)
+        file = _resolve(root, path)
+        if file is None:
+            self._send(404, b"<html><body><h1>Page not found</h1></body></html>", "text/html", {})
+            return 404
+        raw = file.read_bytes()
+        content_type = CONTENT_TYPES.get(file.suffix, "application/octet-stream")
+        headers: dict[str, str] = {}
+        if file.suffix in TEXT_SUFFIXES:
+            text = raw.decode("utf-8")
+            stable = not any(p in text for p in RANDOM_PLACEHOLDERS)
+            body = self._fill(text, shuffle=file.suffix == ".json").encode("utf-8")
+        else:
+            stable, body = True, raw
+        if stable:
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            headers.update({"ETag": etag, "Last-Modified": STABLE_LAST_MODIFIED})
+            if self._not_modified(etag):
+                self._send(304, b"", None, headers)
+                return 304
+        if fault is not None and fault.kind == "garbage":
+            body = body[: max(1, len(body) // 3)] + b"\x00garbage"
+        if fault is not None and fault.kind == "truncate":
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body) + 5000))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.close_connection = True
+            return 200
+        self._send(200, body, content_type, headers)
+        return 200
+
+    def _not_modified(self, etag: str) -> bool:
+        if_none_match = self.headers.get("If-None-Match")
+        if if_none_match is not None:
+            return etag in [tag.strip() for tag in if_none_match.split(",")]
+        since = self.headers.get("If-Modified-Since")
+        if since:
+            try:
+                return email.utils.parsedate_to_datetime(since) >= email.utils.parsedate_to_datetime(
+                    STABLE_LAST_MODIFIED
+                )
+            except (TypeError, ValueError):
+                return False
+        return False
+
+    def _serve_route(self, route: dict[str, Any]) -> int:
+        status = int(route.get("status", 200))
+        headers = dict(route.get("headers", {}))
+        if "location" in route:
+            headers["Location"] = self._fill(route["location"], shuffle=False)
+        body = self._fill(route.get("body", ""), shuffle=False).encode()
+        self._send(status, body, route.get("content_type", "text/html; charset=utf-8"), headers)
+        return status
+
+    def _serve_search(self, root: Path, query: dict[str, list[str]]) -> int:
+        unknown = [k for k in query if k not in SEARCH_PARAMS and not k.startswith(SEARCH_PREFIXES)]
+        if unknown:
+            body = json.dumps({"error": f"Unrecognised parameter: {unknown[0]}"}).encode()
+            self._send(422, body, "application/json", {})
+            return 422
+        file = root / "api" / "search.json"
+        data = json.loads(self._fill(file.read_text("utf-8"), shuffle=False)) if file.exists() else {}
+        results = data.get("results", [])
+        start = int(query.get("start", ["0"])[0])
+        count = int(query.get("count", ["10"])[0])
+        page = {"results": results[start : start + count], "total": len(results), "start": start}
+        self._send(200, json.dumps(page).encode(), "application/json; charset=utf-8", {})
+        return 200
+
+    def _fill(self, text: str, *, shuffle: bool) -> str:
+        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        host = self.headers.get("Host") or "127.0.0.1"
+        text = (
+            text.replace("{{base}}", f"http://{host}")
+            .replace("{{nonce}}", secrets.token_hex(12))
+            .replace("{{request_id}}", str(uuid.uuid4()))
+            .replace("{{now}}", now)
+        )
+        if shuffle and self.site_state.shuffle_links and '"links"' in text:
+            try:
+                data = json.loads(text)
+            except ValueError:
+                return text
+            if isinstance(data, dict) and isinstance(data.get("links"), dict):
+                links = data["links"]
+                keys = list(links)
+                random.shuffle(keys)
+                for value in links.values():
+                    if isinstance(value, list):
+                        random.shuffle(value)
+                data["links"] = {k: links[k] for k in keys}
+                text = json.dumps(data, ensure_ascii=False, indent=1)
+        return text
+
+    def _send(self, status: int, body: bytes, content_type: str | None, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        if content_type and status != 304:
+            self.send_header("Content-Type", content_type)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(0 if status == 304 else len(body)))
+        self.end_headers()
+        if self.command != "HEAD" and status != 304:
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+
+def _resolve(root: Path, path: str) -> Path | None:
+    if ".." in path.split("/"):
+        return None
+    rel = path.lstrip("/")
+    base = root / rel
+    for candidate in (base, Path(f"{base}.json"), Path(f"{base}.html"), base / "index.html"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _load_routes(root: Path) -> dict[str, Any]:
+    routes_file = root / "_routes.json"
+    if not routes_file.exists():
+        return {}
+    return json.loads(routes_file.read_text("utf-8"))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve a fixture GOV.UK site on 127.0.0.1.")
+    parser.add_argument("site", help="site folder (one sub-folder per state)")
+    parser.add_argument("--state", default="before")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    server = FixtureServer(args.site, args.state, args.port)
+    print(f"serving {args.site} ({args.state}) at {server.url}", flush=True)
+    print(f"switch state: curl '{server.url}/_control/state?name=after'", flush=True)
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""The one spider: fetches each target (Content API first), its files, and discovery searches.
+
+It only fetches. Every response — success, 304, error status or network failure — becomes a
+:class:`Capture` that the runner stores; what the bytes *mean* is decided later, from storage.
+The only reading it does is finding what else to fetch: attachment URLs, an HTML publication's
+parent, the next page of search results.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from monitor.extract.govuk import attachments_from_item, parent_path
+from monitor.extract.html import page_attachments
+from monitor.urls import host_allowed, normalise_url
+from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
+from spiders.settings import HANDLED_STATUSES
+
+SEARCH_FIELDS = ("title", "link", "description", "public_timestamp", "format", "content_store_document_type")
+JSON_RETRIES = 2
+
+
+class GovukSpider(scrapy.Spider):
+    name = "govuk"
+
+    def __init__(self, plan: CrawlPlan, sink: Callable[[Capture], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plan = plan
+        self.sink = sink
+        self.known_urls: set[str] = set(plan.known_urls)
+        self.base = plan.base_url.rstrip("/")
+
+    async def start(self) -> AsyncIterator[Request]:
+        for target in self.plan.targets:
+            if target.api_url:
+                yield self._request(target.api_url, self.on_api, "api", target)
+            else:
+                yield self._request(target.fetch_url, self.on_page, "page", target)
+        for entry in self.plan.discover:
+            yield self._search_request(entry, 0)
+
+    # -- requests ---------------------------------------------------------------------------
+    def _request(self, url: str, callback: Callable[..., Any], role: str, target: TargetPlan | None, **meta: Any) -> Request:
+        headers = {}
+        etag, last_modified = self.plan.validators.get(url, (None, None))
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            headers=headers,
+            dont_filter=True,  # we never ask twice on purpose; redirects must not be swallowed
+            meta={"handle_httpstatus_list": HANDLED_STATUSES, "dfe_role": role, "dfe_target": target, **meta},
+        )
+
+    def _search_request(self, entry: DiscoverPlan, start: int) -> Request:
+        params: list[tuple[str, str]] = [("q", entry.query)]
+        if entry.organisation:
+            params.append(("filter_organisations", entry.organisation))
+        if entry.document_type:
+            params.append(("filter_content_store_document_type", entry.document_type))
+        count = min(entry.page_size, entry.max_results)
+        params += [("order", "-public_timestamp"), ("count", str(count)), ("start", str(start))]
+        params += [("fields", name) for name in SEARCH_FIELDS]
+        url = f"{self.base}/api/search.json?{urlencode(params)}"
+        return self._request(url, self.on_search, "search", None, dfe_discover=entry, dfe_start=start)
+
+    def _files(self, urls: list[str], target: TargetPlan) -> Iterator[Request]:
+        for url in dict.fromkeys(urls):
+            if host_allowed(url, self.plan.allowed_hosts):
+                yield self._request(url, self.on_file, "attachment", target)
+
+    # -- callbacks --------------------------------------------------------------------------
+    def on_api(self, response: Response) -> Iterator[Any]:
+        target: TargetPlan = response.meta["dfe_target"]
+        if response.status == 200 and not _is_json(response.body):
+            retry = self._json_retry(response)
+            if retry is not None:
+                yield retry
+                return
+        capture = self._capture(response)
+        yield capture
+        if response.status == 404:  # no API item: the rendered page is all there is
+            yield self._request(target.fetch_url, self.on_page, "page", target)
+        elif response.status == 304:
+            yield from self._files(list(target.known_attachments), target)
+            if target.known_parent_api_url:
+                yield self._request(target.known_parent_api_url, self.on_parent, "parent", target)
+        elif response.status == 200 and capture.error is None:
+            item = json.loads(response.body)
+            if isinstance(item, dict):
+                files = [a.url for a in attachments_from_item(item, self.base) if a.attachment_type == "file"]
+                yield from self._files(files, target)
+                parent = parent_path(item)
+                if parent:
+                    yield self._request(f"{self.base}/api/content{parent}", self.on_parent, "parent", target)
+
+    def on_parent(self, response: Response) -> Iterator[Any]:
+        if response.status == 200 and not _is_json(response.body):
+            retry = self._json_retry(response)
+            if retry is not None:
+                yield retry
+                return
+        yield self._capture(response)
+
+    def on_page(self, response: Response) -> Iterator[Any]:
+        target: TargetPlan = response.meta["dfe_target"]
+        yield self._capture(response)
+        if response.status == 304:
+            yield from self._files(list(target.known_attachments), target)
+        elif response.status == 200:
+            files = [a.url for a in page_attachments(response.body, response.url, target.selector) if a.attachment_type == "file"]
+            yield from self._files(files, target)
+
+    def on_file(self, response: Response) -> Iterator[Any]:
+        yield self._capture(response)
+
+    def on_search(self, response: Response) -> Iterator[Any]:
+        entry: DiscoverPlan = response.meta["dfe_discover"]
+        start: int = response.meta["dfe_start"]
+        capture = self._capture(response, discover_key=entry.key, start=start)
+        if response.status == 200 and not _is_json(response.body):
+            capture.error = capture.error or "the Search API answer is not valid JSON"
+        yield capture
+        if response.status != 200 or capture.error:
+            return
+        data = json.loads(response.body)
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(results, list):
+            return
+        fresh = 0
+        for result in results:
+            link = result.get("link") if isinstance(result, dict) else None
+            if not isinstance(link, str) or not link.startswith("/") or link.startswith("//"):
+                continue
+            url = normalise_url(f"{self.base}{link}")
+            if url in self.known_urls:
+                continue
+            self.known_urls.add(url)
+            fresh += 1
+            plan = TargetPlan(target_url=url, fetch_url=url, api_url=f"{self.base}/api/content{link.rstrip('/')}")
+            yield self._request(plan.api_url or url, self.on_api, "api", plan)
+        total = data.get("total") if isinstance(data.get("total"), int) else 0
+        next_start = start + len(results)
+        if fresh and results and next_start < min(total, entry.max_results):
+            yield self._search_request(entry, next_start)
+
+    def on_error(self, failure: Failure) -> Iterator[Capture]:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        target: TargetPlan | None = request.meta.get("dfe_target")
+        redirects = [str(u) for u in request.meta.get("redirect_urls", [])]
+        first_url = redirects[0] if redirects else request.url
+        meta: dict[str, Any] = {}
+        if request.meta.get("dfe_discover") is not None:
+            meta["discover_key"] = request.meta["dfe_discover"].key
+        yield Capture(
+            target_url=target.target_url if target else None,
+            role=request.meta.get("dfe_role", "page"),
+            url=first_url,
+            final_url=request.url,
+            error=describe_failure(failure, request),
+            redirects=redirects,
+            meta=meta,
+        )
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _json_retry(self, response: Response) -> Request | None:
+        attempt = response.meta.get("dfe_json_retries", 0)
+        if attempt >= JSON_RETRIES:
+            return None
+        request = response.request
+        assert request is not None
+        retry = request.replace(dont_filter=True)
+        retry.meta["dfe_json_retries"] = attempt + 1
+        return retry
+
+    def _capture(self, response: Response, **meta: Any) -> Capture:
+        request = response.request
+        assert request is not None
+        target: TargetPlan | None = response.meta.get("dfe_target")
+        redirects = [str(u) for u in response.meta.get("redirect_urls", [])]
+        status = response.status
+        error = None
+        body: bytes | None = response.body
+        if status == 304:
+            body = None
+        elif status != 200:
+            body = None
+            error = f"HTTP {status}"
+            note = response.meta.get("dfe_retry_note")
+            if note:
+                error += f"; {note}"
+        elif response.meta.get("dfe_role") in ("api", "parent") and not _is_json(response.body):
+            error = "the Content API answer is not valid JSON (truncated or garbled), after retries"
+            body = None
+        headers = response.headers
+        return Capture(
+            target_url=target.target_url if target else None,
+            role=response.meta.get("dfe_role", "page"),
+            url=redirects[0] if redirects else response.url,
+            final_url=response.url,
+            status=status,
+            body=body,
+            not_modified=status == 304,
+            error=error,
+            etag=_header(headers, b"ETag"),
+            last_modified=_header(headers, b"Last-Modified"),
+            content_type=_header(headers, b"Content-Type"),
+            elapsed_ms=int(response.meta.get("download_latency", 0) * 1000),
+            redirects=redirects,
+            meta=meta,
+        )
+
+
+def _header(headers: Any, name: bytes) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1").strip() if value else None
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def describe_failure(failure: Failure, request: Request) -> str:
+    """One line saying what went wrong with a request, for the fetch log and the feed."""
+    exc = failure.value
+    name = type(exc).__name__
+    timeout = request.meta.get("download_timeout")
+    if isinstance(exc, IgnoreRequest):
+        text = str(exc) or "request ignored"
+        if "robots" in text.lower():
+            text = "forbidden by robots.txt"
+        elif "max redirections" in text.lower():
+            text = f"too many redirects ({len(request.meta.get('redirect_urls', []))} hops); not followed"
+    elif "Timeout" in name:
+        text = f"no answer within {timeout:g} s (timed out)" if timeout else "timed out"
+    elif name in ("CannotResolveHostError", "DNSLookupError"):
+        text = f"cannot resolve the host name ({exc})"
+    elif "ConnectionRefused" in name:
+        text = "connection refused"
+    elif name == "DownloadCancelledError" or "Cancelled" in name:
+        text = f"refused: {exc}"
+    elif name in ("ResponseDataLossError", "ResponseFailed", "PotentialDataLoss") or "DataLoss" in name:
+        text = "the connection closed before the whole body arrived"
+    elif name in ("ResponseNeverReceived", "ConnectionLost", "ConnectionDone"):
+        text = f"the connection was lost ({name})"
+    else:
+        text = f"{name}: {exc}"
+    note = request.meta.get("dfe_retry_note")
+    return f"{text}; {note}" if note else text

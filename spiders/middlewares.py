@@ -1,0 +1,140 @@
+"""Downloader middlewares: the host allow-list, and retries that are polite to GOV.UK."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+
+from monitor.urls import host_allowed
+
+log = logging.getLogger(__name__)
+
+
+class OffListHost(IgnoreRequest):
+    """A request (often a redirect) to a host outside fetch.allowed_hosts."""
+
+
+class HostGuardMiddleware:
+    """Refuses every request to a host outside ``allowed_hosts`` — redirects included."""
+
+    def __init__(self, allowed_hosts: list[str]) -> None:
+        self.allowed_hosts = allowed_hosts
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> HostGuardMiddleware:
+        hosts = crawler.settings.getlist("DFE_ALLOWED_HOSTS")
+        if not hosts:
+            raise NotConfigured("no allowed hosts")
+        return cls(hosts)
+
+    def process_request(self, request: Request) -> None:
+        if not host_allowed(request.url, self.allowed_hosts):
+            via = request.meta.get("redirect_urls")
+            where = f" (redirected from {via[-1]})" if via else ""
+            raise OffListHost(f"refused {request.url}{where}: host {urlsplit(request.url).netloc!r} is not in fetch.allowed_hosts")
+
+
+class PoliteRetryMiddleware:
+    """Retries failed requests with exponential backoff, honouring ``Retry-After``.
+
+    A 429 or 503 with ``Retry-After`` pauses *every* request to that host until the time has
+    passed (GOV.UK's rate limit is per client, not per URL). A ``Retry-After`` longer than
+    ``max_retry_after`` is not waited for: the response goes to the spider, which records the
+    failure, and the run goes on. Other retryable statuses and network errors wait
+    ``backoff * 2**n`` seconds before retry ``n + 1``.
+    """
+
+    def __init__(self, retries: int, backoff: float, max_retry_after: float, codes: list[int], crawler: Crawler) -> None:
+        self.retries = retries
+        self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self.codes = set(codes)
+        self.crawler = crawler
+        self.host_paused_until: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PoliteRetryMiddleware:
+        s = crawler.settings
+        return cls(
+            s.getint("DFE_RETRIES", 3),
+            s.getfloat("DFE_BACKOFF_SECONDS", 2.0),
+            s.getfloat("DFE_MAX_RETRY_AFTER", 600.0),
+            [int(c) for c in s.getlist("DFE_RETRY_HTTP_CODES")],
+            crawler,
+        )
+
+    async def process_request(self, request: Request) -> None:
+        host = urlsplit(request.url).netloc
+        wake = max(self.host_paused_until.get(host, 0.0), request.meta.get("dfe_not_before", 0.0))
+        delay = wake - time.monotonic()
+        if delay > 0:
+            await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if response.status not in self.codes:
+            return response
+        retry_after = parse_retry_after(response.headers.get(b"Retry-After"))
+        if retry_after is not None and retry_after > self.max_retry_after:
+            request.meta["dfe_retry_note"] = f"Retry-After of {retry_after:.0f} s is longer than fetch.max_retry_after_seconds ({self.max_retry_after:.0f} s)"
+            return response
+        if retry_after is not None and response.status in (429, 503):
+            host = urlsplit(request.url).netloc
+            self.host_paused_until[host] = max(self.host_paused_until.get(host, 0.0), time.monotonic() + retry_after)
+            log.info("%s answered %s with Retry-After %.0f s: pausing that host", request.url, response.status, retry_after)
+        return self._retry(request, f"HTTP {response.status}", retry_after) or response
+
+    def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        if isinstance(exception, IgnoreRequest):
+            return None
+        name = type(exception).__name__
+        if "Cancelled" in name:  # over the size cap: retrying cannot help
+            return None
+        return self._retry(request, f"{name}: {exception}", None)
+
+    def _retry(self, request: Request, reason: str, retry_after: float | None) -> Request | None:
+        attempt = request.meta.get("dfe_retries", 0)
+        stats = self.crawler.stats
+        if attempt >= self.retries:
+            if stats:
+                stats.inc_value("dfe/retry/gave_up")
+            request.meta["dfe_retry_note"] = f"gave up after {attempt} retries ({reason})"
+            return None
+        wait = retry_after if retry_after is not None else self.backoff * (2**attempt)
+        retry = request.replace(dont_filter=True)
+        retry.meta["dfe_retries"] = attempt + 1
+        retry.meta["dfe_not_before"] = time.monotonic() + wait
+        retry.meta["dfe_retry_reasons"] = [*request.meta.get("dfe_retry_reasons", []), reason]
+        if stats:
+            stats.inc_value("dfe/retry/count")
+        log.info("retrying %s in %.1f s (%s), attempt %d of %d", request.url, wait, reason, attempt + 1, self.retries)
+        return retry
+
+
+def parse_retry_after(value: Any) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

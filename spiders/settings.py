@@ -1,0 +1,72 @@
+"""All Scrapy settings in one place, built from the [fetch] configuration values.
+
+Manners towards GOV.UK: one request at a time per host, ``delay_seconds`` between them and no
+random shortening of the delay, an identifying User-Agent, robots.txt obeyed, retries with
+backoff that honour ``Retry-After`` (Scrapy's own retry does neither), a size cap far below
+Scrapy's 1 GiB default (also applied while decompressing), a redirect limit, and TLS
+certificates verified.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+RETRY_HTTP_CODES = (408, 429, 500, 502, 503, 504, 522, 524)
+# Statuses the callbacks see themselves (everything except redirects, which Scrapy follows).
+HANDLED_STATUSES = (304, 400, 401, 403, 404, 405, 406, 408, 410, 422, 429, 451, 500, 501, 502, 503, 504, 520, 522, 524)
+MAX_REDIRECTS = 5
+
+
+def build_settings(
+    *,
+    user_agent: str,
+    delay_seconds: float,
+    timeout_seconds: float,
+    max_bytes: int,
+    retries: int,
+    backoff_seconds: float,
+    max_retry_after_seconds: float,
+    obey_robots_txt: bool,
+    verify_tls: bool,
+    allowed_hosts: tuple[str, ...],
+    log_level: str = "WARNING",
+) -> dict[str, Any]:
+    return {
+        "BOT_NAME": "dfe-monitor",
+        "USER_AGENT": user_agent,
+        "ROBOTSTXT_OBEY": obey_robots_txt,
+        "ROBOTSTXT_USER_AGENT": user_agent,
+        "CONCURRENT_REQUESTS": 8,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "DOWNLOAD_DELAY": delay_seconds,
+        "RANDOMIZE_DOWNLOAD_DELAY": False,  # the delay is a floor, never shortened
+        "DOWNLOAD_TIMEOUT": timeout_seconds,
+        "DNS_TIMEOUT": min(timeout_seconds, 30),
+        "DOWNLOAD_MAXSIZE": max_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "DOWNLOAD_FAIL_ON_DATALOSS": True,
+        "DOWNLOAD_VERIFY_CERTIFICATES": verify_tls,
+        "REDIRECT_MAX_TIMES": MAX_REDIRECTS,
+        "METAREFRESH_ENABLED": False,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "RETRY_ENABLED": False,  # replaced by PoliteRetryMiddleware
+        "HTTPCACHE_ENABLED": False,
+        "LOG_LEVEL": log_level,
+        "LOG_ENABLED": True,
+        "DEFAULT_REQUEST_HEADERS": {
+            "Accept": "application/json, text/html;q=0.9, */*;q=0.8",
+            "Accept-Language": "en",
+        },
+        "DOWNLOADER_MIDDLEWARES": {
+            "spiders.middlewares.HostGuardMiddleware": 40,
+            "spiders.middlewares.PoliteRetryMiddleware": 550,
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+        },
+        "ITEM_PIPELINES": {"spiders.pipelines.SinkPipeline": 100},
+        "DFE_ALLOWED_HOSTS": list(allowed_hosts),
+        "DFE_RETRIES": retries,
+        "DFE_BACKOFF_SECONDS": backoff_seconds,
+        "DFE_MAX_RETRY_AFTER": max_retry_after_seconds,
+        "DFE_RETRY_HTTP_CODES": list(RETRY_HTTP_CODES),
+    }

@@ -1,0 +1,154 @@
+"""Opening the database: SQLite tuned for an unattended writer that must survive SIGKILL.
+
+* WAL journal with ``synchronous=FULL``: a killed run loses at most its open transaction, and
+  researchers can read while a run writes.
+* Writers start with ``BEGIN IMMEDIATE`` (a plain ``BEGIN`` that later writes fails at once with
+  "database is locked", busy timeout or not); readers use a plain deferred ``BEGIN``.
+* The schema is created on first use; ``PRAGMA user_version`` records its version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from storage.models import SCHEMA_VERSION, Base
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class StorageFailure(Exception):
+    """The database cannot be written or opened (disk full, read-only, missing folder)."""
+
+
+class DatabaseCorrupt(Exception):
+    """The database file is damaged or is not a SQLite database."""
+
+
+class Database:
+    """An engine plus the two kinds of session the project uses."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            folder = Path(url[len("sqlite:///") :]).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageFailure(f"cannot create the database folder {folder}: {exc.strerror}") from None
+        self.engine = create_engine(url, future=True)
+        if self.is_sqlite:
+            _tune_sqlite(self.engine)
+        self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+
+    def setup(self) -> None:
+        """Check the file is a usable database and create the schema if it is new."""
+        with translate_errors():
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+                    version = conn.exec_driver_sql("PRAGMA user_version").scalar() or 0
+                    if version > SCHEMA_VERSION:
+                        raise StorageFailure(
+                            f"the database was written by a newer dfe-monitor (schema {version}, "
+                            f"this one knows {SCHEMA_VERSION}); upgrade dfe-monitor"
+                        )
+            Base.metadata.create_all(self.engine)
+            if self.is_sqlite:
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in one write transaction (BEGIN IMMEDIATE); commits on success."""
+        with translate_errors(), Session(self._writer, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with translate_errors(), Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def integrity_check(self) -> str:
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql("PRAGMA integrity_check").fetchall()
+        return "; ".join(str(r[0]) for r in rows)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode != "memory":
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: object) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")  # type: ignore[attr-defined]
+        conn.exec_driver_sql(f"BEGIN {mode}")  # type: ignore[attr-defined]
+
+
+CORRUPT_MARKERS = ("malformed", "not a database", "file is encrypted", "database corrupt")
+STORAGE_MARKERS = (
+    "disk is full",
+    "readonly database",
+    "read-only",
+    "unable to open database",
+    "disk i/o error",
+    "no such file",
+    "permission denied",
+)
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn driver errors people can act on into StorageFailure / DatabaseCorrupt."""
+    try:
+        yield
+    except (DBAPIError, OperationalError, sqlite3.DatabaseError) as exc:
+        message = str(getattr(exc, "orig", exc)).lower()
+        if any(marker in message for marker in CORRUPT_MARKERS):
+            raise DatabaseCorrupt(str(getattr(exc, "orig", exc))) from exc
+        if any(marker in message for marker in STORAGE_MARKERS):
+            raise StorageFailure(str(getattr(exc, "orig", exc))) from exc
+        raise
+
+
+def check_readable(url: str) -> None:
+    """Raise DatabaseCorrupt quickly when a SQLite file is not a database at all."""
+    if not url.startswith("sqlite:///"):
+        return
+    path = Path(url[len("sqlite:///") :])
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        header = handle.read(16)
+    if header != b"SQLite format 3\x00":
+        raise DatabaseCorrupt(f"{path} is not a SQLite database (bad header)")
+
+
+def quick_check(url: str) -> str:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("PRAGMA quick_check")).scalar())
+    finally:
+        engine.dispose()

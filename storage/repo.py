@@ -1,0 +1,253 @@
+"""Queries and writes over the snapshot database. The caller owns the session and transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    Blob,
+    Change,
+    DiscoverQuery,
+    Extraction,
+    Fetch,
+    Run,
+    Target,
+    Version,
+)
+
+# -- blobs -------------------------------------------------------------------------------------
+
+
+def put_blob(session: Session, data: bytes, now: datetime) -> str:
+    """Store bytes once; returns their sha256."""
+    sha = hashlib.sha256(data).hexdigest()
+    if session.get(Blob, sha) is None:
+        session.add(Blob(sha256=sha, size=len(data), compression="zlib", data=zlib.compress(data, 6), created_at=now))
+        session.flush()
+    return sha
+
+
+def get_blob(session: Session, sha: str) -> bytes:
+    blob = session.get(Blob, sha)
+    if blob is None:
+        raise KeyError(f"blob {sha} is missing")
+    data = zlib.decompress(blob.data) if blob.compression == "zlib" else blob.data
+    return data
+
+
+# -- runs --------------------------------------------------------------------------------------
+
+
+def abort_stale_runs(session: Session, now: datetime) -> int:
+    """Runs still marked running when we hold the lock were killed: mark them aborted."""
+    result = session.execute(
+        update(Run)
+        .where(Run.status == "running")
+        .values(status="aborted", finished_at=now, error="the process ended without finishing (killed or crashed)")
+    )
+    return result.rowcount or 0
+
+
+def start_run(session: Session, now: datetime, pid: int, command: str = "run") -> int:
+    run = Run(started_at=now, status="running", pid=pid, command=command)
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(session: Session, run_id: int, status: str, summary: dict[str, Any], now: datetime, error: str | None = None) -> None:
+    run = session.get(Run, run_id)
+    assert run is not None
+    run.status = status
+    run.finished_at = now
+    run.summary = json.dumps(summary, sort_keys=True)
+    run.error = error
+
+
+def last_runs(session: Session, limit: int = 5) -> list[Run]:
+    return list(session.scalars(select(Run).order_by(Run.id.desc()).limit(limit)))
+
+
+# -- targets -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    url: str
+    name: str
+    category: str
+
+
+def sync_configured_targets(session: Session, specs: Sequence[TargetSpec], now: datetime) -> None:
+    """Make the configured targets match config.toml; targets dropped from it go inactive."""
+    existing = {t.url: t for t in session.scalars(select(Target))}
+    wanted = {spec.url for spec in specs}
+    for spec in specs:
+        target = existing.get(spec.url)
+        if target is None:
+            session.add(Target(url=spec.url, fetch_url=spec.url, name=spec.name, category=spec.category, source="config", active=True, created_at=now))
+        else:
+            target.name, target.category, target.active = spec.name, spec.category, True
+            if target.source == "discovered":
+                target.source = "config"
+    for url, target in existing.items():
+        if target.source == "config" and url not in wanted:
+            target.active = False
+    session.flush()
+
+
+def add_discovered_target(session: Session, spec: TargetSpec, discover_key: str, now: datetime) -> Target:
+    target = Target(url=spec.url, fetch_url=spec.url, name=spec.name, category=spec.category, source="discovered", discovered_by=discover_key, active=True, created_at=now)
+    session.add(target)
+    session.flush()
+    return target
+
+
+def active_targets(session: Session) -> list[Target]:
+    return list(session.scalars(select(Target).where(Target.active.is_(True)).order_by(Target.id)))
+
+
+def all_targets(session: Session) -> list[Target]:
+    return list(session.scalars(select(Target).order_by(Target.id)))
+
+
+def target_by_url(session: Session, url: str) -> Target | None:
+    return session.scalars(select(Target).where(Target.url == url)).first()
+
+
+# -- fetches -----------------------------------------------------------------------------------
+
+
+def record_fetch(session: Session, run_id: int, now: datetime, body: bytes | None, **fields: Any) -> Fetch:
+    """Log one request. A 304 takes the sha256 of the last stored body of the same URL."""
+    sha = put_blob(session, body, now) if body is not None else None
+    if fields.get("not_modified") and sha is None:
+        previous = latest_body_fetch(session, fields["url"])
+        sha = previous.sha256 if previous else None
+        if previous is not None:
+            fields.setdefault("content_type", previous.content_type)
+            fields.setdefault("etag", previous.etag)
+            fields.setdefault("last_modified", previous.last_modified)
+    fetch = Fetch(run_id=run_id, requested_at=now, sha256=sha, **fields)
+    session.add(fetch)
+    session.flush()
+    return fetch
+
+
+def latest_body_fetch(session: Session, url: str) -> Fetch | None:
+    """The newest fetch of ``url`` that has a stored body (200, or 304 resolved to one)."""
+    return session.scalars(
+        select(Fetch).where(Fetch.url == url, Fetch.sha256.is_not(None), Fetch.error.is_(None)).order_by(Fetch.id.desc()).limit(1)
+    ).first()
+
+
+def validators_for(session: Session, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+    """ETag and Last-Modified to send for each URL (only where the body they name is stored)."""
+    result: dict[str, tuple[str | None, str | None]] = {}
+    for url in set(urls):
+        fetch = latest_body_fetch(session, url)
+        if fetch is not None and (fetch.etag or fetch.last_modified):
+            result[url] = (fetch.etag, fetch.last_modified)
+    return result
+
+
+def fetches_of_run(session: Session, run_id: int) -> list[Fetch]:
+    return list(session.scalars(select(Fetch).where(Fetch.run_id == run_id).order_by(Fetch.id)))
+
+
+def set_fetch_error(session: Session, fetch_id: int, error: str) -> None:
+    fetch = session.get(Fetch, fetch_id)
+    if fetch is not None:
+        fetch.error = error
+
+
+# -- extractions -------------------------------------------------------------------------------
+
+
+def get_extraction(session: Session, sha: str, version: int) -> Extraction | None:
+    return session.get(Extraction, (sha, version))
+
+
+def put_extraction(session: Session, sha: str, version: int, fmt: str, error: str | None, content_json: bytes | None, now: datetime) -> Extraction:
+    content_sha = put_blob(session, content_json, now) if content_json is not None else None
+    existing = session.get(Extraction, (sha, version))
+    if existing is not None:
+        return existing
+    extraction = Extraction(sha256=sha, extractor_version=version, format=fmt, error=error, content_sha256=content_sha, created_at=now)
+    session.add(extraction)
+    session.flush()
+    return extraction
+
+
+# -- versions and changes ----------------------------------------------------------------------
+
+
+def latest_version(session: Session, target_id: int) -> Version | None:
+    return session.scalars(select(Version).where(Version.target_id == target_id).order_by(Version.id.desc()).limit(1)).first()
+
+
+def versions_of(session: Session, target_id: int) -> list[Version]:
+    return list(session.scalars(select(Version).where(Version.target_id == target_id).order_by(Version.id)))
+
+
+def add_version(session: Session, *, target_id: int, run_id: int, now: datetime, document_json: bytes, fingerprint: str, page_fetch_id: int | None, extractor_version: int, technical: bool = False) -> Version:
+    sha = put_blob(session, document_json, now)
+    version = Version(target_id=target_id, run_id=run_id, created_at=now, fingerprint=fingerprint, document_sha256=sha, page_fetch_id=page_fetch_id, extractor_version=extractor_version, technical=technical)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def add_change(session: Session, *, feed_id_for: Any, **fields: Any) -> Change:
+    """Insert a change; ``feed_id_for(change)`` builds its permanent Atom id once the id is known."""
+    change = Change(feed_id="pending", **fields)
+    session.add(change)
+    session.flush()
+    change.feed_id = feed_id_for(change)
+    session.flush()
+    return change
+
+
+def list_changes(session: Session, *, newest_first: bool = False, limit: int | None = None) -> list[tuple[Change, Target]]:
+    order = (Change.detected_at.desc(), Change.id.desc()) if newest_first else (Change.detected_at, Change.id)
+    query = select(Change, Target).join(Target, Change.target_id == Target.id).order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def last_change_of(session: Session, target_id: int, kinds: Sequence[str]) -> Change | None:
+    return session.scalars(
+        select(Change).where(Change.target_id == target_id, Change.kind.in_(kinds)).order_by(Change.id.desc()).limit(1)
+    ).first()
+
+
+def count_rows(session: Session) -> dict[str, int]:
+    return {
+        model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
+        for model in (Target, Run, Blob, Fetch, Extraction, Version, Change)
+    }
+
+
+# -- discovery ---------------------------------------------------------------------------------
+
+
+def discover_seen(session: Session, key: str) -> bool:
+    return session.get(DiscoverQuery, key) is not None
+
+
+def mark_discover_run(session: Session, key: str, now: datetime) -> None:
+    row = session.get(DiscoverQuery, key)
+    if row is None:
+        session.add(DiscoverQuery(key=key, first_run_at=now, last_run_at=now))
+    else:
+        row.last_run_at = now
