@@ -1,0 +1,126 @@
+"""Run one extraction in a child process with memory, CPU and wall-clock limits.
+
+    python -m monitor.extract.sandbox FORMAT LIMITS_JSON  < file bytes  > FileContent JSON
+
+A hostile or merely broken PDF can make a parser loop for hours or allocate without bound, and
+parser bugs are fixed more slowly than they are found. The parent passes the bytes on stdin and
+reads the result (``monitor.model.file_content_to_json``) from stdout; the child:
+
+* sets its own ``RLIMIT_AS`` (address space) and ``RLIMIT_CPU`` before it reads a byte of the
+  input — the same effect as a ``preexec_fn``, without its documented deadlock risk when the
+  parent has threads (Scrapy and APScheduler both start some) — and ``RLIMIT_FSIZE`` 0, so a
+  parser cannot write files;
+* points file descriptor 1 at stderr, so nothing a library prints can corrupt the result;
+* silences logging and warnings (pypdf reports every oddity of real-world PDFs).
+
+The parent kills the child when the wall-clock timeout passes, and turns every way the child can
+fail (timeout, signal, MemoryError, garbage output) into ``FileContent.error``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from monitor.extract.safety import Limits
+from monitor.model import FileContent, file_content_from_json, file_content_to_json
+
+# The directory holding the ``monitor`` package, so the child imports this very copy.
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def run_in_child(data: bytes, fmt: str, limits: Limits) -> FileContent:
+    """Extract ``data`` (already sniffed as ``fmt`` and checked) in a limited child process."""
+    command = [sys.executable, "-m", "monitor.extract.sandbox", fmt, json.dumps(asdict(limits))]
+    try:
+        result = subprocess.run(
+            command,
+            input=data,
+            capture_output=True,
+            timeout=limits.timeout_seconds,
+            env=_child_environment(),
+            cwd=_PROJECT_ROOT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:  # subprocess.run has killed the child already
+        return FileContent(
+            format=fmt, error=f"extraction timed out after {limits.timeout_seconds:g} s"
+        )
+    except OSError as exc:
+        return FileContent(format=fmt, error=f"could not start the extraction process: {exc}")
+    if result.returncode != 0:
+        return FileContent(format=fmt, error=_describe_failure(result, limits))
+    try:
+        return file_content_from_json(result.stdout)
+    except (ValueError, KeyError, TypeError):
+        return FileContent(format=fmt, error="extraction process returned unreadable output")
+
+
+def _child_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    paths = [_PROJECT_ROOT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONWARNINGS"] = "ignore"
+    return env
+
+
+def _describe_failure(result: subprocess.CompletedProcess[bytes], limits: Limits) -> str:
+    code = result.returncode
+    if code < 0:
+        sig = -code
+        if sig == signal.SIGXCPU:
+            return f"extraction exceeded its CPU time limit ({limits.cpu_seconds} s)"
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        return f"extraction process was killed by {name}"
+    lines = result.stderr.decode("utf-8", errors="replace").strip().splitlines()
+    last = lines[-1][:200] if lines else f"exit status {code}"
+    if "MemoryError" in last:
+        return "ran out of memory while reading the file"
+    return f"extraction process failed: {last}"
+
+
+def apply_limits(limits: Limits) -> None:
+    """Limit this process (called in the child, before reading the input)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    cpu = max(1, int(limits.cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m monitor.extract.sandbox FORMAT LIMITS_JSON", file=sys.stderr)
+        return 2
+    fmt, limits = args[0], Limits(**json.loads(args[1]))
+    result_fd = os.dup(1)
+    os.dup2(2, 1)  # anything printed by a library goes to stderr, not into the result
+    import logging
+    import warnings
+
+    logging.disable(logging.CRITICAL)
+    warnings.simplefilter("ignore")
+    apply_limits(limits)
+    data = sys.stdin.buffer.read()
+
+    from monitor.extract.files import run_extractor
+
+    content = run_extractor(data, fmt, limits)
+    with os.fdopen(result_fd, "wb") as out:
+        out.write(file_content_to_json(content).encode("utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
