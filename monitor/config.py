@@ -407,10 +407,7 @@ class _Where:
     def error(self, section: str, index: int | None, key: str | None, message: str) -> ConfigError:
         line = self.lines.line_of(section, index, key)
         location = f"{self.path}:{line}" if line else str(self.path)
-        if index is not None:
-            name = f"[[{section}]] #{index + 1}"
-        else:
-            name = f"[{section}]"
+        name = f"[[{section}]] #{index + 1}" if index is not None else f"[{section}]"
         if key:
             name += f" {key}"
         return ConfigError(f"{location}: {name}: {message}")

@@ -20,6 +20,7 @@ answers 422 to parameters the real Search API does not know.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import email.utils
 import gzip
 import hashlib
@@ -363,10 +364,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(0 if status == 304 else len(body)))
         self.end_headers()
         if self.command != "HEAD" and status != 304:
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
 
 def _resolve(root: Path, path: str) -> Path | None:
@@ -396,10 +395,8 @@ def main(argv: list[str] | None = None) -> None:
     server = FixtureServer(args.site, args.state, args.port)
     print(f"serving {args.site} ({args.state}) at {server.url}", flush=True)
     print(f"switch state: curl '{server.url}/_control/state?name=after'", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

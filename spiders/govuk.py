@@ -145,10 +145,10 @@ class GovukSpider(scrapy.Spider):
             link = result.get("link") if isinstance(result, dict) else None
             if not isinstance(link, str) or not link.startswith("/") or link.startswith("//"):
                 continue
-            url = normalise_url(f"{self.base}{link}")
-            if url in self.known_urls:
+            url = f"{self.base}{link.rstrip('/') or '/'}"
+            if normalise_url(url) in self.known_urls:
                 continue
-            self.known_urls.add(url)
+            self.known_urls.add(normalise_url(url))
             fresh += 1
             plan = TargetPlan(target_url=url, fetch_url=url, api_url=f"{self.base}/api/content{link.rstrip('/')}")
             yield self._request(plan.api_url or url, self.on_api, "api", plan)

@@ -39,7 +39,7 @@ def build_settings(
         "CONCURRENT_REQUESTS": 8,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
         "DOWNLOAD_DELAY": delay_seconds,
-        "RANDOMIZE_DOWNLOAD_DELAY": False,  # the delay is a floor, never shortened
+        "DOWNLOAD_DELAY_JITTER": 0,  # the delay is a floor, never shortened at random
         "DOWNLOAD_TIMEOUT": timeout_seconds,
         "DNS_TIMEOUT": min(timeout_seconds, 30),
         "DOWNLOAD_MAXSIZE": max_bytes,

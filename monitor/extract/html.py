@@ -49,6 +49,8 @@ ERROR_PAGE_TITLES = (
 _SPACE_RE = re.compile(r"\s+")
 _BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "pre", "blockquote", "dt", "dd", "figcaption", "caption"}
 _CONTAINER_TAGS = {"ul", "ol", "table", "thead", "tbody", "tfoot", "dl"}
+_WRAPPER_TAGS = {"html", "body", "div", "section", "article", "aside", "main", "header", "footer", "nav", "figure", "details", "summary", "fieldset", "address", "center"}
+_STRUCTURE_TAGS = list(_BLOCK_TAGS | _CONTAINER_TAGS | _WRAPPER_TAGS)
 
 
 def clean_text(text: str) -> str:
@@ -86,7 +88,7 @@ def _walk(node: Tag, blocks: list[Block], list_depth: int) -> None:
     loose: list[str] = []
 
     def flush() -> None:
-        text = clean_text(" ".join(loose))
+        text = clean_text("".join(loose))
         loose.clear()
         if text:
             blocks.append(Block("paragraph", text))
@@ -105,7 +107,7 @@ def _walk(node: Tag, blocks: list[Block], list_depth: int) -> None:
         elif name in _CONTAINER_TAGS:
             flush()
             _walk(child, blocks, list_depth + 1 if name in ("ul", "ol") else list_depth)
-        elif name in ("div", "section", "article", "aside", "main", "header", "footer", "nav", "figure", "details", "summary", "body", "html", "span") and _has_block_child(child):
+        elif name in _WRAPPER_TAGS or (child.find(_STRUCTURE_TAGS) is not None):
             flush()
             _walk(child, blocks, list_depth)
         elif name == "br":
@@ -113,25 +115,32 @@ def _walk(node: Tag, blocks: list[Block], list_depth: int) -> None:
         elif name == "hr":
             flush()
         else:
-            loose.append(child.get_text(" "))
+            loose.append(_inline_text(child))
     flush()
 
 
+def _inline_text(tag: Tag) -> str:
+    """Text as a browser shows it: inline elements run together, <br> is a space."""
+    for br in tag.find_all("br"):
+        br.replace_with(" ")
+    return tag.get_text()
+
+
 def _has_block_child(tag: Tag) -> bool:
-    return any(isinstance(c, Tag) and (c.name in _BLOCK_TAGS or c.name in _CONTAINER_TAGS or c.name in ("div", "section")) for c in tag.children)
+    return tag.find(_STRUCTURE_TAGS) is not None
 
 
 def _block(tag: Tag, blocks: list[Block], list_depth: int) -> None:
     name = tag.name
     if name in ("h1", "h2", "h3", "h4", "h5", "h6"):
-        text = clean_text(tag.get_text(" "))
+        text = clean_text(_inline_text(tag))
         if text:
             blocks.append(Block("heading", text, int(name[1])))
     elif name == "li":
         nested = [c for c in tag.find_all(["ul", "ol"], recursive=True)]
         for sub in nested:
             sub.extract()
-        text = clean_text(tag.get_text(" "))
+        text = clean_text(_inline_text(tag))
         if text:
             blocks.append(Block("list_item", text, max(list_depth, 0)))
         for sub in nested:
@@ -157,7 +166,7 @@ def _block(tag: Tag, blocks: list[Block], list_depth: int) -> None:
         if _has_block_child(tag):
             _walk(tag, blocks, list_depth)
             return
-        text = clean_text(tag.get_text(" "))
+        text = clean_text(_inline_text(tag))
         if text:
             blocks.append(Block("paragraph", text))
 

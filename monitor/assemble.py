@@ -1,0 +1,190 @@
+"""From one run's stored fetches of a target to a Document (or to the reason there is none).
+
+Pure: takes plain copies of fetch rows and a function that returns stored bodies; knows nothing
+of Scrapy or SQLAlchemy. The same code re-derives history in a reprocess.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from monitor.errors import ExtractionError
+from monitor.extract.govuk import GoneItem, RedirectItem, document_from_item, load_item, parent_path
+from monitor.extract.html import document_from_html_page
+from monitor.model import Attachment, Document
+from monitor.urls import host_allowed, path_under
+
+GONE_STATUSES = (404, 410)
+
+
+@dataclass(frozen=True)
+class FetchView:
+    """The parts of a stored fetch that assembling needs."""
+
+    role: str
+    url: str
+    final_url: str | None
+    status: int | None
+    error: str | None
+    sha256: str | None
+    content_type: str | None = None
+    redirects: tuple[str, ...] = ()
+    fetch_id: int | None = None
+
+    @property
+    def has_body(self) -> bool:
+        return self.sha256 is not None and self.error is None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """``ok`` (document set), ``failed`` (error set), ``gone`` or ``moved`` (moved_to set)."""
+
+    kind: str
+    document: Document | None = None
+    error: str | None = None
+    suspect: bool = False
+    moved_to: str | None = None
+    http_status: int | None = None
+
+
+@dataclass(frozen=True)
+class TargetContext:
+    target_url: str
+    fetch_url: str
+    base_url: str
+    allowed_hosts: tuple[str, ...]
+    selector: str = "main#content"
+
+
+def assemble(
+    ctx: TargetContext,
+    fetches: Sequence[FetchView],
+    body_of: Callable[[str], bytes],
+    stored_body_of_url: Callable[[str], bytes | None],
+    previous: Document | None,
+) -> Outcome:
+    api = _first(fetches, "api")
+    page = _first(fetches, "page")
+    try:
+        if api is not None and api.has_body:
+            outcome = _from_api(ctx, api, fetches, body_of, stored_body_of_url)
+        elif api is not None and api.status == 410:
+            return Outcome("gone", error="the Content API answers 410 Gone", http_status=410)
+        elif api is not None and api.status == 404 and page is None:
+            return Outcome("failed", error="the Content API answers 404 and the page was not fetched")
+        elif api is not None and api.status != 404:
+            return Outcome("failed", error=_error_of(api, "Content API"))
+        elif page is not None and page.has_body:
+            outcome = _from_page(ctx, page, body_of)
+        elif page is not None and page.status in GONE_STATUSES:
+            return Outcome("gone", error=f"the page answers {page.status}", http_status=page.status)
+        elif page is not None:
+            return Outcome("failed", error=_error_of(page, "page"))
+        else:
+            return Outcome("failed", error="nothing was fetched for this target")
+    except GoneItem as exc:
+        return Outcome("gone", error=str(exc))
+    except RedirectItem as exc:
+        destination = exc.destination
+        if destination.startswith("/"):
+            destination = ctx.base_url.rstrip("/") + destination
+        return Outcome("moved", moved_to=destination, error=str(exc))
+    except ExtractionError as exc:
+        return Outcome("failed", error=str(exc), suspect=exc.suspect)
+    if outcome.kind != "ok" or outcome.document is None:
+        return outcome
+    return _with_attachments(ctx, outcome, fetches, previous)
+
+
+def _first(fetches: Sequence[FetchView], role: str) -> FetchView | None:
+    for fetch in fetches:
+        if fetch.role == role:
+            return fetch
+    return None
+
+
+def _error_of(fetch: FetchView, what: str) -> str:
+    if fetch.error:
+        return f"{what}: {fetch.error}"
+    return f"{what}: HTTP {fetch.status}"
+
+
+def _from_api(ctx: TargetContext, api: FetchView, fetches: Sequence[FetchView], body_of: Callable[[str], bytes], stored_body_of_url: Callable[[str], bytes | None]) -> Outcome:
+    assert api.sha256 is not None
+    item = load_item(body_of(api.sha256))
+    parent = None
+    parent_base = parent_path(item)
+    if parent_base:
+        parent_url = f"{ctx.base_url.rstrip('/')}/api/content{parent_base}"
+        parent_fetch = next((f for f in fetches if f.role == "parent" and f.url == parent_url), None)
+        raw = body_of(parent_fetch.sha256) if parent_fetch and parent_fetch.has_body and parent_fetch.sha256 else stored_body_of_url(parent_url)
+        parent = _parse_parent(raw)
+    document = document_from_item(item, ctx.target_url, parent=parent, base_url=ctx.base_url)
+    if parent_base:
+        document = replace(document, extras={**document.extras, "parent_path": parent_base})
+    moved_to = None
+    own_path = path_under(ctx.fetch_url, ctx.base_url)
+    if api.redirects and document.base_path and own_path and document.base_path.rstrip("/") != own_path.rstrip("/"):
+        moved_to = ctx.base_url.rstrip("/") + document.base_path
+    return Outcome("ok", document=document, moved_to=moved_to)
+
+
+def _parse_parent(raw: bytes | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _from_page(ctx: TargetContext, page: FetchView, body_of: Callable[[str], bytes]) -> Outcome:
+    assert page.sha256 is not None
+    html = body_of(page.sha256)
+    document = document_from_html_page(html, page.final_url or page.url, ctx.selector)
+    document = replace(document, url=ctx.target_url)
+    moved_to = None
+    if page.redirects and page.final_url and page.final_url.rstrip("/") != ctx.fetch_url.rstrip("/"):
+        moved_to = page.final_url
+    return Outcome("ok", document=document, moved_to=moved_to)
+
+
+def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[FetchView], previous: Document | None) -> Outcome:
+    """Fill in each file's sha256 from this run's downloads.
+
+    A file that could not be downloaded this time keeps the hash it had in the previous version
+    (nothing is claimed about it); a new file that could not be downloaded makes the document
+    incomplete, so no version is recorded until it can be. 404/410 marks it ``missing``.
+    """
+    document = outcome.document
+    assert document is not None
+    by_url = {}
+    for fetch in fetches:
+        if fetch.role == "attachment":
+            by_url.setdefault(fetch.url, fetch)
+    before = {a.url: a for a in previous.attachments} if previous else {}
+    filled: list[Attachment] = []
+    for attachment in document.attachments:
+        if attachment.attachment_type != "file":
+            filled.append(replace(attachment, status="unfetched"))
+            continue
+        if not host_allowed(attachment.url, ctx.allowed_hosts):
+            filled.append(replace(attachment, status="unfetched"))
+            continue
+        fetch = by_url.get(attachment.url)
+        if fetch is not None and fetch.has_body:
+            filled.append(replace(attachment, sha256=fetch.sha256, status="ok"))
+        elif fetch is not None and fetch.status in GONE_STATUSES:
+            filled.append(replace(attachment, sha256=None, status="missing"))
+        elif attachment.url in before and (before[attachment.url].sha256 or before[attachment.url].status == "missing"):
+            old = before[attachment.url]
+            filled.append(replace(attachment, sha256=old.sha256, status=old.status))
+        else:
+            why = _error_of(fetch, "download") if fetch is not None else "not downloaded"
+            return Outcome("failed", error=f"the file {attachment.url} could not be fetched ({why})")
+    return replace(outcome, document=replace(document, attachments=tuple(filled)))

@@ -1,0 +1,169 @@
+"""The `dfe-monitor` command: thin wrappers that call one library function each.
+
+Only this module prints errors and chooses exit codes: a MonitorError becomes one line on
+stderr and its exit code; anything unexpected becomes one line and exit code 70, with the
+traceback only under --verbose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitor.errors import EXIT_OK, EXIT_SOFTWARE, MonitorError
+
+PROG = "dfe-monitor"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default="config.toml", metavar="PATH", help="configuration file (default: ./config.toml)")
+    common.add_argument("-v", "--verbose", action="store_true", help="more logging, and tracebacks on errors")
+
+    parser = argparse.ArgumentParser(prog=PROG, description="Watch what the Department for Education publishes about pupil data on GOV.UK.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more logging, and tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", parents=[common], help="check every target once: fetch, store, detect, write the feed (for cron)")
+    run.add_argument("--target", action="append", metavar="NAME", help="check only this target (name or URL); repeatable; no discovery")
+
+    changes = sub.add_parser("changes", parents=[common], help="print detected changes, oldest first")
+    changes.add_argument("--json", action="store_true", help="one JSON object per line (JSON Lines)")
+
+    feed = sub.add_parser("feed", parents=[common], help="(re)write the Atom feed from the database")
+    feed.add_argument("--output", metavar="PATH", help="write here instead of feed.path")
+
+    sub.add_parser("schedule", parents=[common], help="run checks on the configured cron schedule until stopped")
+    sub.add_parser("status", parents=[common], help="each target's last success, last change, failures and next check")
+
+    demo = sub.add_parser("demo", help="the whole pipeline against bundled fixture pages on 127.0.0.1 (no network needed)")
+    demo.add_argument("--dir", default="demo-output", metavar="PATH", help="where the demo's database, config and feed go (default: ./demo-output)")
+    demo.add_argument("-v", "--verbose", action="store_true", dest="verbose_demo", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    verbose = bool(args.verbose or getattr(args, "verbose_demo", False))
+    configure_logging(verbose)
+    try:
+        code = COMMANDS[args.command](args, verbose)
+    except MonitorError as exc:
+        if verbose:
+            traceback.print_exc()
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a clean line
+        if verbose:
+            traceback.print_exc()
+        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (run again with --verbose for details)", file=sys.stderr)
+        return EXIT_SOFTWARE
+    return code
+
+
+def configure_logging(verbose: bool) -> None:
+    """One handler on stderr: warnings and errors only, unless --verbose."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from monitor.config import load_config
+
+    return load_config(args.config)
+
+
+def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
+    from monitor.runner import run_once
+
+    config = _config(args)
+    result = run_once(config, only=args.target, verbose=verbose)
+    print(result.summary_line())
+    for error in result.errors[:20]:
+        print(f"  failed: {error}")
+    if len(result.errors) > 20:
+        print(f"  … and {len(result.errors) - 20} more failures")
+    print(f"feed: {result.feed_path} ({result.feed_entries} entries)")
+    return EXIT_OK
+
+
+def cmd_changes(args: argparse.Namespace, verbose: bool) -> int:
+    from monitor.publish import iter_changes
+    from monitor.runner import open_database
+
+    config = _config(args)
+    db = open_database(config)
+    try:
+        for record in iter_changes(db):
+            if args.json:
+                print(json.dumps(record, ensure_ascii=False))
+            else:
+                flag = " [silent edit]" if record["silent_edit"] else ""
+                flag += " [high priority]" if record["priority"] == "high" else ""
+                print(f"{record['detected_at']}  {record['kind']:<9} {record['title']}{flag}")
+    finally:
+        db.dispose()
+    return EXIT_OK
+
+
+def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
+    from monitor.publish import publish_feed
+    from monitor.runner import open_database, utcnow
+
+    config = _config(args)
+    path = Path(args.output) if args.output else config.feed_path
+    db = open_database(config)
+    try:
+        count = publish_feed(db, path=path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=utcnow())
+    finally:
+        db.dispose()
+    print(f"feed: {path} ({count} entries)")
+    return EXIT_OK
+
+
+def cmd_schedule(args: argparse.Namespace, verbose: bool) -> int:
+    from monitor.schedule import run_scheduler
+
+    config = _config(args)
+    return run_scheduler(config, verbose=verbose)
+
+
+def cmd_status(args: argparse.Namespace, verbose: bool) -> int:
+    from monitor.status import print_status
+
+    config = _config(args)
+    print_status(config)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, verbose: bool) -> int:
+    from monitor.demo import run_demo
+
+    return run_demo(Path(args.dir), verbose=verbose)
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "changes": cmd_changes,
+    "feed": cmd_feed,
+    "schedule": cmd_schedule,
+    "status": cmd_status,
+    "demo": cmd_demo,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
