@@ -120,6 +120,8 @@ def _precheck(
     data: bytes, fmt: str, content_type: str | None, filename: str | None, limits: Limits
 ) -> FileContent | None:
     """The checks that run before any parser; a FileContent with ``error`` if one fails."""
+    if not data:
+        return FileContent(format=fmt, error="file is empty")
     try:
         check_size(data, limits)
         if fmt in ("ods", "xlsx", "docx"):

@@ -24,11 +24,13 @@ its own version-history table usually live there, one row per paragraph).
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import re
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
@@ -72,7 +74,7 @@ _SHORT_LINE_SHARE = 0.75
 def extract_pdf(data: bytes, limits: Limits | None = None) -> FileContent:
     """Sections of a PDF and its page count; raises on unreadable or refused files."""
     limits = limits or Limits()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _quiet_pypdf():
         warnings.simplefilter("ignore")  # pypdf warns about every oddity of a real-world PDF
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not _try_empty_password(reader):
@@ -86,6 +88,18 @@ def extract_pdf(data: bytes, limits: Limits | None = None) -> FileContent:
     return FileContent(
         format="pdf", sections=split_sections(strip_running_lines(pages)), page_count=page_count
     )
+
+
+@contextlib.contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf also logs every oddity (hundreds of lines for a damaged file): errors only."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def page_lines(reader: PdfReader, index: int) -> list[str]:

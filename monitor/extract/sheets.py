@@ -13,10 +13,11 @@ CSV is read with the ``csv`` module after the deterministic decoding chain of ``
 
 Registers usually carry a title and notes above the real header. The **header rule**: among the
 first 15 non-empty rows, a row is a candidate when more than half of its non-empty cells are
-text; the header is the first candidate whose number of non-empty cells is at least 80% of the
-widest row in that window (so a header with one blank cell still beats the data rows beneath
-it, and a one-cell title never wins). With no candidate the sheet has no header: columns are
-named "Column 1", "Column 2", ... and every row is data. Rows above the header are dropped.
+text; the header is the first candidate with at least two non-empty cells and at least 75% as
+many as the widest row in that window (so a header with a blank cell still beats the data rows
+beneath it, and a one-cell title or a two-cell "Source: DfE" note never wins). With no
+candidate the sheet has no header: columns are named "Column 1", "Column 2", ... and every row
+is data. Rows above the header are dropped.
 
 Cells are normalised to JSON values: ints stay ints, integral floats become ints (spreadsheets
 store every number as a float), dates and times become ISO 8601 strings (a datetime at midnight
@@ -42,7 +43,7 @@ from monitor.extract.text import decode_text
 from monitor.model import Cell, FileContent, Table
 
 HEADER_WINDOW = 15
-HEADER_MIN_SHARE = 0.8
+HEADER_MIN_SHARE = 0.75
 CSV_TABLE_NAME = "data"  # constant, so a renamed CSV file still matches its previous version
 _CSV_DELIMITERS = (",", "\t", ";", "|")
 _MIDNIGHT = dt.time(0, 0)
@@ -148,7 +149,8 @@ def find_header_row(rows: Sequence[Sequence[Cell]]) -> int | None:
     for index, row in enumerate(window):
         filled = counts[index]
         texts = sum(isinstance(cell, str) for cell in row)
-        if filled and texts * 2 > filled and filled >= math.ceil(HEADER_MIN_SHARE * widest):
+        wide_enough = filled >= max(2, math.ceil(HEADER_MIN_SHARE * widest))
+        if wide_enough and texts * 2 > filled:
             return index
     return None
 
