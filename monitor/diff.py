@@ -7,6 +7,7 @@ from the database alone.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -73,7 +74,8 @@ class ChangeReport:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-ready (tuples become lists), exactly as stored with the change."""
+        return json.loads(json.dumps(asdict(self), ensure_ascii=False))
 
 
 # -- entry point -------------------------------------------------------------------------------

@@ -260,11 +260,11 @@ def _withdrawn_from_page(soup: BeautifulSoup, content: Tag) -> Withdrawn | None:
     explanation = ""
     when = None
     if notice is not None:
+        time_tag = notice.find("time")
+        when = time_tag.get("datetime") if time_tag else None
         title = notice.select_one(".gem-c-notice__title")
         if title is not None:
             title.decompose()
-        time_tag = notice.find("time")
-        when = time_tag.get("datetime") if time_tag else None
         explanation = clean_text(notice.get_text(" "))
     return Withdrawn(explanation=explanation, withdrawn_at=when if isinstance(when, str) else None)
 

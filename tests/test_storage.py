@@ -1,0 +1,103 @@
+"""Storage: blobs once per sha256, 304s resolved to stored bodies, WAL, crash bookkeeping."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from storage import repo
+from storage.db import Database, DatabaseCorrupt, check_readable
+from storage.models import Blob, Fetch, Run
+
+NOW = datetime(2026, 11, 28, 6, 17, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'data' / 'monitor.db'}")
+    database.setup()
+    yield database
+    database.dispose()
+
+
+def test_schema_created_on_first_use_in_wal_mode(db, tmp_path):
+    path = tmp_path / "data" / "monitor.db"
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"targets", "runs", "blobs", "fetches", "extractions", "versions", "changes", "discover_queries"} <= tables
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    finally:
+        con.close()
+    assert db.integrity_check() == "ok"
+
+
+def test_identical_bytes_are_stored_once_and_compressed(db):
+    body = b"<p>same</p>" * 1000
+    with db.write() as session:
+        run_id = repo.start_run(session, NOW, 1)
+        for _ in range(3):
+            repo.record_fetch(session, run_id, NOW, body, role="api", url="http://x/a", status=200)
+    with db.read() as session:
+        blobs = session.query(Blob).all()
+        assert len(blobs) == 1 and blobs[0].size == len(body) and len(blobs[0].data) < len(body) / 10
+        assert repo.get_blob(session, blobs[0].sha256) == body
+
+
+def test_a_304_takes_the_body_of_the_last_stored_fetch(db):
+    with db.write() as session:
+        run_id = repo.start_run(session, NOW, 1)
+        first = repo.record_fetch(session, run_id, NOW, b"v1", role="attachment", url="http://x/f.ods", status=200, etag='"e1"')
+        failed = repo.record_fetch(session, run_id, NOW, None, role="attachment", url="http://x/f.ods", status=None, error="timed out")
+        again = repo.record_fetch(session, run_id, NOW, None, role="attachment", url="http://x/f.ods", status=304, not_modified=True)
+        assert failed.sha256 is None
+        assert again.sha256 == first.sha256 and again.etag == '"e1"'
+        assert repo.validators_for(session, ["http://x/f.ods", "http://x/other"]) == {"http://x/f.ods": ('"e1"', None)}
+
+
+def test_runs_left_running_are_marked_aborted(db):
+    with db.write() as session:
+        repo.start_run(session, NOW, 111)
+    with db.write() as session:
+        assert repo.abort_stale_runs(session, NOW) == 1
+    with db.read() as session:
+        run = session.query(Run).one()
+        assert run.status == "aborted" and "killed" in run.error
+
+
+def test_configured_targets_sync(db):
+    with db.write() as session:
+        repo.sync_configured_targets(session, [repo.TargetSpec("http://x/a", "A", "other"), repo.TargetSpec("http://x/b", "B", "other")], NOW)
+    with db.write() as session:
+        repo.sync_configured_targets(session, [repo.TargetSpec("http://x/a", "A renamed", "privacy-notice")], NOW)
+    with db.read() as session:
+        targets = {t.url: (t.name, t.category, t.active) for t in repo.all_targets(session)}
+    assert targets == {"http://x/a": ("A renamed", "privacy-notice", True), "http://x/b": ("B", "other", False)}
+
+
+def test_feed_ids_are_set_once(db):
+    with db.write() as session:
+        run_id = repo.start_run(session, NOW, 1)
+        repo.sync_configured_targets(session, [repo.TargetSpec("http://x/a", "A", "other")], NOW)
+        target = repo.all_targets(session)[0]
+        change = repo.add_change(session, feed_id_for=lambda c: f"tag:x,2026:{c.id}", target_id=target.id, run_id=run_id, kind="changed", detected_at=NOW, title="t", summary="s", silent_edit=None)
+        assert change.feed_id == f"tag:x,2026:{change.id}"
+
+
+def test_not_a_database_is_reported_as_corrupt(tmp_path):
+    path = tmp_path / "monitor.db"
+    path.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(DatabaseCorrupt, match="not a SQLite database"):
+        check_readable(f"sqlite:///{path}")
+
+
+def test_fetch_rows_keep_provenance(db):
+    with db.write() as session:
+        run_id = repo.start_run(session, NOW, 1)
+        repo.record_fetch(session, run_id, NOW, b"{}", role="api", url="http://x/api/content/a", final_url="http://x/api/content/b", status=200, redirects='["http://x/api/content/a"]', content_type="application/json", etag='"1"', last_modified="Wed, 01 Jan 2025 09:00:00 GMT", elapsed_ms=12, target_url="http://x/a", size=2)
+    with db.read() as session:
+        fetch = session.query(Fetch).one()
+        assert (fetch.url, fetch.final_url, fetch.status, fetch.target_url, fetch.size) == ("http://x/api/content/a", "http://x/api/content/b", 200, "http://x/a", 2)
