@@ -21,7 +21,7 @@ Key column choice (the same column for both versions), best first:
 3. a column at least 90% id-like and 90% distinct (one duplicated or missing id in a new
    version should not cost us the "changed" rows);
 4. any column whose values are all non-empty and unique, except a 1..n row counter (those are
-   renumbered whenever a row is inserted).
+   renumbered whenever a row is inserted; a counter is also left out of cell comparisons).
 
 Ties go to header names that say "reference", "ref", "id", "identifier", "request number" ...,
 then to the leftmost column. ``compare_quarterly`` is the same function: comparing two
@@ -296,6 +296,9 @@ def diff_tables(old: Table, new: Table, *, row_key: str | None = None) -> TableD
     columns_added = tuple(name for name in new.header if _norm(name) not in old_cols)
     columns_removed = tuple(name for name in old.header if _norm(name) not in new_cols)
     key = choose_key(old, new, common, row_key)
+    # A 1..n row counter on both sides is presentation, not data: an inserted row renumbers
+    # every row after it. Leave it out of the comparison (rows added/removed still show it).
+    common = [c for c in common if c == key or not _counter_on_both_sides(old, new, c)]
     if key is None:
         added, removed, changed = _multiset_diff(old, new, common)
     else:
@@ -350,6 +353,12 @@ def _key_tier(old_values: list[str | None], new_values: list[str | None]) -> int
     return None
 
 
+def _counter_on_both_sides(old: Table, new: Table, column: Column) -> bool:
+    return _is_row_counter([_key_text(row[column[0]]) for row in old.rows]) and _is_row_counter(
+        [_key_text(row[column[1]]) for row in new.rows]
+    )
+
+
 def _is_id_like(value: str | None) -> bool:
     return value is not None and len(value) <= _ID_MAX_LENGTH and _ID_RE.match(value) is not None
 
@@ -360,10 +369,10 @@ def _mostly_ids(values: list[str | None]) -> bool:
 
 
 def _is_row_counter(values: list[str | None]) -> bool:
-    return all(v is not None and v.isdigit() for v in values) and sorted(
-        int(v)
-        for v in values  # type: ignore[arg-type]
-    ) == list(range(1, len(values) + 1))
+    digits = [v for v in values if v is not None and v.isdigit()]
+    if not values or len(digits) != len(values):
+        return False
+    return sorted(int(v) for v in digits) == list(range(1, len(values) + 1))
 
 
 def _keyed_diff(
