@@ -98,16 +98,14 @@ def diff_documents(
     summary_change = (old.summary, new.summary) if old.summary != new.summary else None
     text_changes = diff_blocks(old.blocks, new.blocks)
     attachments = diff_attachments(old.attachments, new.attachments, files, row_key)
-    old_docs, new_docs = set(old.linked_documents), set(new.linked_documents)
-    old_paths, new_paths = {d.path for d in old_docs}, {d.path for d in new_docs}
+    old_paths, new_paths = {d.path for d in old.linked_documents}, {d.path for d in new.linked_documents}
     documents_added = tuple(d for d in new.linked_documents if d.path not in old_paths)
     documents_removed = tuple(d for d in old.linked_documents if d.path not in new_paths)
-    renamed_docs = [d for d in new.linked_documents if d.path in old_paths and d not in old_docs]
     notes = new_change_notes(old.change_notes, new.change_notes)
     became_withdrawn = new.withdrawn is not None and old.withdrawn is None
     unwithdrawn = old.withdrawn is not None and new.withdrawn is None
 
-    content_changed = bool(title_change or summary_change or text_changes or attachments or documents_added or documents_removed or renamed_docs)
+    content_changed = bool(title_change or summary_change or text_changes or attachments or documents_added or documents_removed)
     if not (content_changed or notes or became_withdrawn or unwithdrawn):
         return None
     silent = judge_silent(old, new, notes, content_changed)
@@ -126,7 +124,7 @@ def diff_documents(
         extra={"unwithdrawn": True} if unwithdrawn else {},
     )
     found = find_terms(changed_text(report), terms)
-    headline = build_headline(report, renamed_docs=len(renamed_docs))
+    headline = build_headline(report)
     return ChangeReport(**{**_fields(report), "headline": headline, "terms": found})
 
 
@@ -320,24 +318,56 @@ def _stem(attachment: Attachment) -> str:
     return _VERSION_SUFFIX.sub("", name)
 
 
+_MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"), start=1)}
+_MONTH_YEAR = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b(?:\s+(\d{4}))?", re.I)
+_YEAR = re.compile(r"\b(19|20)(\d{2})\b")
+
+
+def title_date(title: str) -> tuple[int, int] | None:
+    """The latest (year, month) a title names: "April to June 2026" → (2026, 6)."""
+    found: list[tuple[int, int]] = []
+    pending: list[int] = []
+    for match in _MONTH_YEAR.finditer(title):
+        pending.append(_MONTHS[match.group(1).lower()])
+        if match.group(2):
+            year = int(match.group(2))
+            found.extend((year, month) for month in pending)
+            pending = []
+    if found:
+        return max(found)
+    years = [int(a + b) for a, b in _YEAR.findall(title)]
+    return (max(years), 12) if years else None
+
+
 def _previous_edition(attachment: Attachment, old: Sequence[Attachment], files: Mapping[str, FileContent]) -> Attachment | None:
-    """For a new spreadsheet, the file of the same series it continues (last quarter's)."""
+    """For a new spreadsheet, the file of the same series it continues (last quarter's).
+
+    Among the old spreadsheets of the same series (or sharing most sheet names), the one whose
+    title names the latest date not after the new file's; without dates, the first listed
+    (GOV.UK lists the newest first).
+    """
     content = files.get(attachment.sha256 or "")
     if content is None or content.format not in SPREADSHEET_FORMATS or not content.tables:
         return None
     series = _series_key(attachment.title)
     sheets = {t.name for t in content.tables}
-    best, best_score = None, 0.0
+    new_date = title_date(attachment.title)
+    candidates: list[tuple[tuple[int, int], float, int, Attachment]] = []
     for index, candidate in enumerate(old):
         previous = files.get(candidate.sha256 or "")
         if previous is None or previous.format not in SPREADSHEET_FORMATS or not previous.tables:
             continue
         shared = len(sheets & {t.name for t in previous.tables}) / max(len(sheets), 1)
-        same_series = 1.0 if _series_key(candidate.title) == series else 0.0
-        score = same_series + shared + index * 1e-6  # later in the list breaks ties
-        if (same_series or shared >= 0.5) and score > best_score:
-            best, best_score = candidate, score
-    return best
+        same_series = _series_key(candidate.title) == series
+        if not (same_series or shared >= 0.5):
+            continue
+        when = title_date(candidate.title) or (0, 0)
+        if new_date is not None and when > new_date:
+            continue
+        candidates.append((when, float(same_series) + shared, -index, candidate))
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: c[:3])[3]
 
 
 def _compare(op: str, before: Attachment, after: Attachment, files: Mapping[str, FileContent], row_key: str | None, compared: bool = False) -> AttachmentEvent:
@@ -457,7 +487,7 @@ def _count(n: int, kind: str) -> str:
     return f"{singular}" if n == 1 else f"{n} {plural}"
 
 
-def build_headline(report: ChangeReport, renamed_docs: int = 0) -> str:
+def build_headline(report: ChangeReport) -> str:
     """A few words a campaigner understands at a glance: "paragraph added", "title changed"."""
     parts: list[str] = []
     if report.kind == "withdrawn":
@@ -479,8 +509,6 @@ def build_headline(report: ChangeReport, renamed_docs: int = 0) -> str:
     if report.documents_removed:
         n = len(report.documents_removed)
         parts.append("document removed from the collection" if n == 1 else f"{n} documents removed")
-    if renamed_docs:
-        parts.append("collection document renamed" if renamed_docs == 1 else f"{renamed_docs} collection documents renamed")
     if not parts and report.new_notes:
         parts.append("change note added")
     return "; ".join(parts) or "changed"
@@ -499,9 +527,39 @@ def _text_headline(changes: Sequence[TextChange]) -> list[str]:
     return [f"{_count(n, kind)} {op}" for (op, kind), n in counts.items()]
 
 
+def compact_file_summary(file_diff: dict[str, Any] | None) -> str:
+    """Totals over all sheets and sections: "5 rows added, 1 changed", "section 3.4 added"."""
+    if not file_diff:
+        return ""
+    totals = {"added": 0, "removed": 0, "changed": 0}
+    for table in file_diff.get("tables") or []:
+        totals["added"] += len(table.get("rows_added") or [])
+        totals["removed"] += len(table.get("rows_removed") or [])
+        totals["changed"] += len(table.get("rows_changed") or [])
+    parts = []
+    rows = [f"{n} {op}" for op, n in totals.items() if n]
+    if rows:
+        first_n = next(n for n in totals.values() if n)
+        parts.append(rows[0].replace(" ", " row " if first_n == 1 else " rows ", 1) + "".join(f", {r}" for r in rows[1:]))
+    sheets = len(file_diff.get("sheets_added") or []) + len(file_diff.get("sheets_removed") or [])
+    if sheets:
+        parts.append(f"{sheets} sheet{'s' if sheets > 1 else ''} added or removed")
+    sections = file_diff.get("sections") or []
+    added = [s for s in sections if s.get("status") == "added"]
+    if len(added) == 1:
+        parts.append(f"section {added[0].get('label', '')} added")
+    elif added:
+        parts.append(f"{len(added)} sections added")
+    others = len(sections) - len(added)
+    if others:
+        parts.append(f"{others} section{'s' if others > 1 else ''} changed")
+    return "; ".join(parts)
+
+
 def _attachment_headline(event: AttachmentEvent) -> str:
     title = _short(event.title, 60)
-    detail = f" ({event.file_summary})" if event.file_summary else ""
+    compact = compact_file_summary(event.file_diff)
+    detail = f" ({compact})" if compact else ""
     if event.op == "added" and event.compared_with:
         return f"new file {title}{detail}"
     return {

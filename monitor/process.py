@@ -199,7 +199,7 @@ class Processor:
         if report.silent_edit:
             suffix = ", no change note"
         elif note:
-            suffix = f" (change note: “{_short(note, 80)}”)"
+            suffix = ", with change note"
         details = report.to_dict()
         self._add(
             session,

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from monitor.diff import diff_documents, find_terms, new_change_notes
-from monitor.model import Attachment, Block, ChangeNote, Document, FileContent, LinkedDocument, Table, Withdrawn
+from monitor.model import (
+    Attachment,
+    Block,
+    ChangeNote,
+    Document,
+    FileContent,
+    LinkedDocument,
+    Table,
+    Withdrawn,
+)
 
 TERMS = ("Home Office", "nationality", "country of birth", "police")
 NOTES = (ChangeNote("2026-01-10T09:30:00.000+00:00", "First published."),)
@@ -183,3 +192,25 @@ def test_unreadable_file_still_compared_by_hash():
 def test_terms_match_whole_words_case_insensitively():
     assert find_terms("Shared with the HOME  office and police forces", TERMS) == ("Home Office", "police")
     assert find_terms("policeman nationalityx", TERMS) == ()
+
+
+def test_new_quarter_is_compared_with_the_latest_earlier_quarter():
+    q1 = replace(ods("a1", "sha-q1", "DfE external data shares: January to March 2026"), url="https://a/media/a1/q1.ods")
+    q2 = replace(ods("a2", "sha-q2", "DfE external data shares: April to June 2026"), url="https://a/media/a2/q2.ods")
+    q3 = replace(ods("a3", "sha-q3", "DfE external data shares: July to September 2026"), url="https://a/media/a3/q3.ods")
+    files = {"sha-q1": sheet(ROWS[:1]), "sha-q2": sheet(ROWS[:2]), "sha-q3": sheet(ROWS)}
+    for listed in ((q1, q2), (q2, q1)):
+        report = diff_documents(doc(attachments=listed), doc(attachments=(q3, *listed)), files)
+        assert report is not None
+        [event] = report.attachments
+        assert event.compared_with == "DfE external data shares: April to June 2026"
+        assert "(1 row added)" in report.headline
+
+
+def test_title_dates():
+    from monitor.diff import title_date
+
+    assert title_date("DfE external data shares: April to June 2026") == (2026, 6)
+    assert title_date("October to December 2025 and January 2026") == (2026, 1)
+    assert title_date("School census 2026 to 2027: guide") == (2027, 12)
+    assert title_date("CBDS database") is None
