@@ -1,0 +1,216 @@
+"""`dfe-monitor status`: what each target's watch looks like now, for a person at a terminal.
+
+It only reads. A database that does not exist yet is not created (``status`` is often the first
+thing someone types after installing): it says "no runs yet" instead. It never touches the run
+lock either, so it cannot make a starting cron run exit 75.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.exc import OperationalError
+
+from monitor.config import Config
+from monitor.errors import CorruptDatabase, StorageError
+from storage import repo
+from storage.db import Database, DatabaseCorrupt, StorageFailure, check_readable
+from storage.models import Run, Target
+
+RECENT_RUNS = 5
+NAME_WIDTH = 48
+COUNT_KEYS = ("checked", "changed", "baseline", "failed", "gone", "new", "changes")
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    name: str
+    category: str
+    state: str
+    last_success: datetime | None
+    last_change: datetime | None
+    failures: int
+    next_check: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    id: int
+    started: datetime
+    status: str
+    command: str
+    counts: str
+    error: str | None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    targets: list[TargetStatus]
+    inactive: int
+    runs: list[RunStatus]
+
+
+def print_status(config: Config, out: IO[str] | None = None, now: datetime | None = None) -> None:
+    """Print the targets table and the last few runs (times in the schedule's time zone)."""
+    out = out if out is not None else sys.stdout
+    now = now if now is not None else datetime.now(UTC)
+    zone = ZoneInfo(config.schedule.timezone)
+    report = read_status(config, now)
+    if report is None or not report.runs:
+        print(f"no runs yet (database: {config.storage.database}); `dfe-monitor run` makes the first", file=out)
+        print(f"next scheduled check: {_time(next_check(config, None, now), zone)} (daemon schedule \"{config.schedule.cron}\")", file=out)
+        return
+    print(f"targets ({len(report.targets)} watched; times in {config.schedule.timezone}):", file=out)
+    for line in format_targets(report.targets, zone):
+        print(f"  {line}", file=out)
+    if report.inactive:
+        print(f"  ({report.inactive} target(s) no longer in config.toml are kept but not checked)", file=out)
+    for target in report.targets:
+        if target.state in ("failing", "gone", "removed") and target.last_error:
+            print(f"  {target.name}: {target.state}: {target.last_error}", file=out)
+    print(f"last {len(report.runs)} runs:", file=out)
+    for line in format_runs(report.runs, zone):
+        print(f"  {line}", file=out)
+
+
+def read_status(config: Config, now: datetime) -> StatusReport | None:
+    """Everything ``print_status`` shows; None when there is no database (or no schema) yet."""
+    url = config.database_url
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
+        return None
+    try:
+        check_readable(url)
+        db = Database(url)
+    except DatabaseCorrupt as exc:
+        raise CorruptDatabase(f"the database {config.storage.database} is damaged ({exc})") from None
+    except StorageFailure as exc:
+        raise StorageError(f"cannot open the database {config.storage.database}: {exc}") from None
+    try:
+        with db.read() as session:
+            targets = repo.all_targets(session)
+            runs = repo.last_runs(session, RECENT_RUNS)
+    except OperationalError as exc:
+        if "no such table" in str(exc):
+            return None
+        raise StorageError(f"cannot read the database {config.storage.database}: {exc.orig}") from None
+    except DatabaseCorrupt as exc:
+        raise CorruptDatabase(f"the database {config.storage.database} is damaged ({exc})") from None
+    except StorageFailure as exc:
+        raise StorageError(f"cannot read the database {config.storage.database}: {exc}") from None
+    finally:
+        db.dispose()
+    active = [t for t in targets if t.active]
+    return StatusReport(
+        targets=[_target_status(config, t, now) for t in active],
+        inactive=len(targets) - len(active),
+        runs=[_run_status(r) for r in runs],
+    )
+
+
+def next_check(config: Config, target_url: str | None, now: datetime) -> datetime | None:
+    """The sooner of the main cron and the target's own ``schedule`` (the daemon's timetable)."""
+    zone = config.schedule.timezone
+    crons = [config.schedule.cron]
+    own = next((t.schedule for t in config.targets if t.url == target_url and t.schedule), None)
+    if own:
+        crons.append(own)
+    times = [CronTrigger.from_crontab(c, timezone=zone).get_next_fire_time(None, now.astimezone(ZoneInfo(zone))) for c in crons]
+    found = [t for t in times if t is not None]
+    return min(found) if found else None
+
+
+def _target_status(config: Config, target: Target, now: datetime) -> TargetStatus:
+    return TargetStatus(
+        name=target.name,
+        category=target.category,
+        state=_state(target),
+        last_success=_utc(target.last_success_at),
+        last_change=_utc(target.last_change_at),
+        failures=target.consecutive_failures,
+        next_check=next_check(config, target.url, now),
+        last_error=target.last_error,
+    )
+
+
+def _state(target: Target) -> str:
+    """The stored state, with two refinements people ask about: never checked, and 404 once."""
+    if target.last_checked_at is None:
+        return "new"
+    if target.state == "ok" and target.consecutive_gone > 0:
+        return "gone"
+    return target.state
+
+
+def _run_status(run: Run) -> RunStatus:
+    status = run.status
+    if status == "running" and run.pid and not _alive(run.pid):
+        status = "running? (process gone; the next run marks it aborted)"
+    return RunStatus(run.id, _utc(run.started_at) or datetime.min.replace(tzinfo=UTC), status, run.command, _counts(run.summary), run.error)
+
+
+def _counts(summary: str | None) -> str:
+    try:
+        data: dict[str, Any] = json.loads(summary) if summary else {}
+    except ValueError:
+        return ""
+    return ", ".join(f"{key} {data[key]}" for key in COUNT_KEYS if data.get(key))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# -- formatting ----------------------------------------------------------------------------------
+
+
+def format_targets(targets: list[TargetStatus], zone: ZoneInfo) -> list[str]:
+    header = ("NAME", "CATEGORY", "STATE", "LAST SUCCESS", "LAST CHANGE", "FAILS", "NEXT CHECK")
+    rows = [
+        (_short(t.name, NAME_WIDTH), t.category, t.state, _time(t.last_success, zone), _time(t.last_change, zone), str(t.failures), _time(t.next_check, zone))
+        for t in targets
+    ]
+    return _table(header, rows)
+
+
+def format_runs(runs: list[RunStatus], zone: ZoneInfo) -> list[str]:
+    header = ("RUN", "STARTED", "STATUS", "COMMAND", "COUNTS")
+    rows = [(str(r.id), _time(r.started, zone), r.status, r.command, r.counts or "-") for r in runs]
+    lines = _table(header, rows)
+    errors = [f"run {r.id}: {_short(r.error, 160)}" for r in runs if r.error]
+    return lines + errors
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in (header, *rows)]
+
+
+def _time(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if moment is not None else "never"
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
