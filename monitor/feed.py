@@ -46,6 +46,7 @@ class FeedEntry:
     terms: tuple[str, ...] = ()
     change_note: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    sequence: int = 0  # the change's id: orders entries detected in the same second
 
 
 def xml_safe(text: str | None) -> str:
@@ -88,7 +89,7 @@ def rfc3339(when: datetime) -> str:
 
 def build_feed(entries: Sequence[FeedEntry], *, title: str, feed_url: str, updated: datetime, max_entries: int = 500) -> bytes:
     """Atom XML, newest entry first."""
-    newest_first = sorted(entries, key=lambda e: (e.detected_at, e.feed_id), reverse=True)[:max_entries]
+    newest_first = sorted(entries, key=lambda e: (e.detected_at, e.sequence), reverse=True)[:max_entries]
     gen = FeedGenerator()
     gen.id(xml_safe(feed_url))
     gen.title(xml_safe(title))

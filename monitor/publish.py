@@ -32,6 +32,7 @@ def entry_from_row(change: Change, target: Target) -> FeedEntry:
         terms=tuple(json.loads(change.terms)) if change.terms else (),
         change_note=change.change_note,
         details=details,
+        sequence=change.id,
     )
 
 

@@ -185,4 +185,50 @@ def diff_words(old: str, new: str) -> list[tuple[str, str]]:
             runs.append(("delete", "".join(a[a1:a2])))
         if b2 > b1:
             runs.append(("insert", "".join(b[b1:b2])))
-    return runs
+    return cleanup_semantic(runs)
+
+
+def cleanup_semantic(runs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Fold tiny coincidental matches into the edits around them, so a rewritten sentence reads
+    as one deletion and one insertion, not as words alternating with shared spaces and "the"s.
+
+    An unchanged run between two edits is folded when it is no longer than the edits on either
+    side of it (the rule diff-match-patch's semantic cleanup uses), or is only white space and
+    punctuation. Repeats until nothing folds. ``equal`` + ``delete`` runs still give the old
+    text and ``equal`` + ``insert`` runs the new one.
+    """
+    # Segments: ("equal", text) or ("edit", deleted, inserted).
+    segments: list[tuple[str, ...]] = []
+    for op, text in runs:
+        if op == "equal":
+            segments.append(("equal", text))
+            continue
+        if not segments or segments[-1][0] != "edit":
+            segments.append(("edit", "", ""))
+        _, deleted, inserted = segments[-1]
+        segments[-1] = ("edit", deleted + text, inserted) if op == "delete" else ("edit", deleted, inserted + text)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(1, len(segments) - 1):
+            before, equal, after = segments[i - 1], segments[i], segments[i + 1]
+            if equal[0] != "equal" or before[0] != "edit" or after[0] != "edit":
+                continue
+            text = equal[1]
+            small = len(text) <= min(max(len(before[1]), len(before[2])), max(len(after[1]), len(after[2])))
+            if small or not any(ch.isalnum() for ch in text):
+                merged = ("edit", before[1] + text + after[1], before[2] + text + after[2])
+                segments[i - 1 : i + 2] = [merged]
+                changed = True
+                break
+    result: list[tuple[str, str]] = []
+    for segment in segments:
+        if segment[0] == "equal":
+            if segment[1]:
+                result.append(("equal", segment[1]))
+            continue
+        if segment[1]:
+            result.append(("delete", segment[1]))
+        if segment[2]:
+            result.append(("insert", segment[2]))
+    return result
