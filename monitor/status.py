@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -117,13 +117,17 @@ def read_status(config: Config, now: datetime) -> StatusReport | None:
 
 
 def next_check(config: Config, target_url: str | None, now: datetime) -> datetime | None:
-    """The sooner of the main cron and the target's own ``schedule`` (the daemon's timetable)."""
+    """The sooner of the main cron and the target's own ``schedule`` (the daemon's timetable).
+
+    Strictly after ``now``: a check firing this very second is already under way.
+    """
     zone = config.schedule.timezone
     crons = [config.schedule.cron]
     own = next((t.schedule for t in config.targets if t.url == target_url and t.schedule), None)
     if own:
         crons.append(own)
-    times = [CronTrigger.from_crontab(c, timezone=zone).get_next_fire_time(None, now.astimezone(ZoneInfo(zone))) for c in crons]
+    after = now.astimezone(ZoneInfo(zone)) + timedelta(seconds=1)
+    times = [CronTrigger.from_crontab(c, timezone=zone).get_next_fire_time(None, after) for c in crons]
     found = [t for t in times if t is not None]
     return min(found) if found else None
 
@@ -153,7 +157,7 @@ def _state(target: Target) -> str:
 def _run_status(run: Run) -> RunStatus:
     status = run.status
     if status == "running" and run.pid and not _alive(run.pid):
-        status = "running? (process gone; the next run marks it aborted)"
+        status = "running (pid gone)"  # killed; the next run marks it aborted
     return RunStatus(run.id, _utc(run.started_at) or datetime.min.replace(tzinfo=UTC), status, run.command, _counts(run.summary), run.error)
 
 
