@@ -92,10 +92,14 @@ def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
-    from monitor.runner import run_once
+    from monitor.lock import RunLock
 
     config = _config(args)
-    result = run_once(config, only=args.target, verbose=verbose)
+    # Take the lock before the heavy imports, so a second comer gives up at once.
+    with RunLock(config.lock_path):
+        from monitor.runner import run_once
+
+        result = run_once(config, only=args.target, verbose=verbose, locked=True)
     print(result.summary_line())
     for error in result.errors[:20]:
         print(f"  failed: {error}")
@@ -132,7 +136,7 @@ def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
     path = Path(args.output) if args.output else config.feed_path
     db = open_database(config)
     try:
-        count = publish_feed(db, path=path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=utcnow())
+        count = publish_feed(db, path=path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=utcnow(), pages_dir=config.pages_path if not args.output else None)
     finally:
         db.dispose()
     print(f"feed: {path} ({count} entries)")

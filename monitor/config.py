@@ -100,7 +100,7 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
 TARGET_SETTINGS: tuple[Setting, ...] = (
     _s("name", "str", None, "a name people recognise", required=True),
     _s("url", "url", None, "the page URL (under govuk.base_url, or any allowed host)", required=True),
-    _s("category", "category", "other", " | ".join(CATEGORIES)),
+    _s("category", "category", "other", ", ".join(CATEGORIES[:-1]) + " or other"),
     _s("schedule", "cron", None, "check this target on its own crontab too (daemon only)"),
     _s("selector", "str", "main#content", "CSS selector of the content on HTML pages"),
     _s("row_key", "str", None, "spreadsheet column that identifies a row (default: detected)"),
@@ -109,7 +109,7 @@ DISCOVER_SETTINGS: tuple[Setting, ...] = (
     _s("query", "str", None, "Search API query", required=True),
     _s("organisation", "str", "department-for-education", "filter_organisations"),
     _s("document_type", "str", None, "filter_content_store_document_type"),
-    _s("category", "category", "other", " | ".join(CATEGORIES)),
+    _s("category", "category", "other", ", ".join(CATEGORIES[:-1]) + " or other"),
     _s("max_results", "int", 100, "newest results looked at per run", minimum=1),
 )
 ARRAYS = {"targets": TARGET_SETTINGS, "discover": DISCOVER_SETTINGS}

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.feed import FeedEntry, build_feed, rfc3339, write_feed
+from monitor.pages import write_pages
 from monitor.process import utc
 from storage import repo
 from storage.db import Database
@@ -36,13 +37,15 @@ def entry_from_row(change: Change, target: Target) -> FeedEntry:
     )
 
 
-def publish_feed(db: Database, *, path: Path, title: str, feed_url: str, max_entries: int, now: datetime) -> int:
-    """(Re)write the feed from the database; returns the number of entries written."""
+def publish_feed(db: Database, *, path: Path, title: str, feed_url: str, max_entries: int, now: datetime, pages_dir: Path | None = None) -> int:
+    """(Re)write the feed (and the change pages) from the database; returns the entry count."""
     with db.read() as session:
         rows = repo.list_changes(session, newest_first=True, limit=max_entries)
         entries = [entry_from_row(change, target) for change, target in rows]
     xml = build_feed(entries, title=title, feed_url=feed_url, updated=now, max_entries=max_entries)
     write_feed(path, xml)
+    if pages_dir is not None:
+        write_pages(pages_dir, entries, title)
     return len(entries)
 
 

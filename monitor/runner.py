@@ -6,6 +6,7 @@ once per process (the scheduler starts a child ``dfe-monitor run`` for every che
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -103,9 +104,12 @@ def process_settings(config: Config) -> ProcessSettings:
     )
 
 
-def run_once(config: Config, *, only: Sequence[str] | None = None, now: Callable[[], datetime] = utcnow, verbose: bool = False) -> RunResult:
-    """One check of every target (or of the targets named in ``only``) and of discovery."""
-    with RunLock(config.lock_path):
+def run_once(config: Config, *, only: Sequence[str] | None = None, now: Callable[[], datetime] = utcnow, verbose: bool = False, locked: bool = False) -> RunResult:
+    """One check of every target (or of the targets named in ``only``) and of discovery.
+
+    Takes the run lock unless the caller already holds it (``locked=True``).
+    """
+    with contextlib.nullcontext() if locked else RunLock(config.lock_path):
         db = open_database(config)
         try:
             return _run_locked(config, db, only, now, verbose)
@@ -158,7 +162,7 @@ def _run_locked(config: Config, db: Database, only: Sequence[str] | None, now: C
     result.errors = counts.errors
     result.status = "partial" if counts.failed else "completed"
     try:
-        result.feed_entries = publish_feed(db, path=config.feed_path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=processed_at)
+        result.feed_entries = publish_feed(db, path=config.feed_path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=processed_at, pages_dir=config.pages_path)
     except MonitorError as exc:
         with db.write() as session:
             repo.finish_run(session, run_id, "failed", _summary(result), now(), str(exc))

@@ -186,3 +186,16 @@ def test_feed_regeneration_keeps_ids(demo, tmp_path):
     assert result.returncode == 0, result.stderr
     again = [e.id for e in feedparser.parse(output.read_bytes()).entries]
     assert again == [e.id for e in feedparser.parse(demo["feed_final"]).entries]
+
+
+def test_change_pages_are_written_without_live_markup(demo):
+    pages = demo["folder"] / "pages"
+    files = sorted(p.name for p in pages.iterdir())
+    assert "index.html" in files and len(files) == len(EXPECTED) + 1
+    for page in pages.iterdir():
+        text = page.read_text()
+        assert "Content-Security-Policy" in text and "default-src 'none'" in text
+        tree = etree.fromstring(text.encode(), etree.HTMLParser())
+        assert not tree.xpath("//script | //iframe | //img | //svg | //object | //embed")
+        for element in tree.iter():
+            assert not any(name.lower().startswith("on") for name in element.attrib)

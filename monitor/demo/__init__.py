@@ -77,6 +77,7 @@ def run_demo(folder: Path, *, verbose: bool = False) -> int:
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
         print(f"  - {record['kind']:<9} {record['title']}{suffix}")
     print(f"\nAtom feed:      {folder / 'feed.atom'}")
+    print(f"Change pages:   {folder / 'pages' / 'index.html'}")
     print(f"Database:       {folder / 'monitor.db'}")
     print(f"Configuration:  {config}")
     print(f"Try: dfe-monitor changes --json --config {config}")

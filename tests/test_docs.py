@@ -1,0 +1,42 @@
+"""README.md must not drift from the code: every command, setting and exit code is documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from monitor import errors
+from monitor.cli import COMMANDS
+from monitor.config import ARRAYS, SETTINGS
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_starts_with_the_two_commands_and_ci_runs_the_second():
+    block = re.search(r"```sh\n(.*?)```", README, re.S)
+    assert block is not None
+    setup_run, setup_test = block.group(1).strip().splitlines()
+    assert setup_run.endswith("dfe-monitor run")
+    assert "pytest" in setup_test
+    assert setup_test in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_command_is_documented():
+    for command in COMMANDS:
+        assert f"`dfe-monitor {command}" in README, command
+
+
+def test_every_setting_is_documented():
+    for section, settings in SETTINGS.items():
+        for setting in settings:
+            assert f"`{section}.{setting.key}`" in README, f"{section}.{setting.key}"
+    for array, settings in ARRAYS.items():
+        for setting in settings:
+            assert f"`{array}[].{setting.key}`" in README, f"{array}[].{setting.key}"
+
+
+def test_every_exit_code_is_documented():
+    codes = {value for name, value in vars(errors).items() if name.startswith("EXIT_")}
+    for code in codes:
+        assert re.search(rf"^\| {code} \|", README, re.M), code
