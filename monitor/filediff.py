@@ -40,7 +40,10 @@ from typing import Any
 from monitor.model import Cell, FileContent, Section, Table
 from monitor.textdiff import diff_sequences
 
-_ID_RE = re.compile(r"^(?=[^ ]*\d)(?=[^ ]*[A-Za-z])[A-Za-z0-9]+(?:[-_/.][A-Za-z0-9]+)*$")
+# An id: letters and digits (at least one of each), optionally joined by - _ / or dots.
+_ID = r"(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9]+(?:[-_/.][A-Za-z0-9]+)*"
+_ID_RE = re.compile(_ID)
+_IDS_RE = re.compile(rf"(?:{_ID}\n)*{_ID}")  # a whole column at once: one C-level match
 _ID_MAX_LENGTH = 40
 _KEY_HINT_RE = re.compile(
     r"\b(ref|reference|references|id|ids|identifier|urn|code|request number|"
@@ -295,14 +298,16 @@ def diff_tables(old: Table, new: Table, *, row_key: str | None = None) -> TableD
     ]
     columns_added = tuple(name for name in new.header if _norm(name) not in old_cols)
     columns_removed = tuple(name for name in old.header if _norm(name) not in new_cols)
-    key = choose_key(old, new, common, row_key)
+    old_values, new_values = _ColumnValues(old), _ColumnValues(new)
+    key = _choose_key(old_values, new_values, common, row_key)
     # A 1..n row counter on both sides is presentation, not data: an inserted row renumbers
     # every row after it. Leave it out of the comparison (rows added/removed still show it).
-    common = [c for c in common if c == key or not _counter_on_both_sides(old, new, c)]
+    common = [c for c in common if c == key or not _counter_column(old, new, c)]
     if key is None:
         added, removed, changed = _multiset_diff(old, new, common)
     else:
-        added, removed, changed = _keyed_diff(old, new, common, key)
+        keys = (old_values(key[0]), new_values(key[1]))
+        added, removed, changed = _keyed_diff(old, new, common, keys)
     return TableDiff(
         sheet=new.name,
         key_column=None if key is None else key[2],
@@ -317,50 +322,94 @@ def diff_tables(old: Table, new: Table, *, row_key: str | None = None) -> TableD
 
 
 Column = tuple[int, int, str]  # (index in old, index in new, name in new)
+IndexedRow = tuple[int, tuple[Cell, ...]]  # (position in its table, row)
+
+
+class _ColumnValues:
+    """A table's columns as key strings (see ``_key_text``), computed once per column."""
+
+    def __init__(self, table: Table) -> None:
+        self.rows = table.rows
+        self.cache: dict[int, list[str | None]] = {}
+
+    def __call__(self, index: int) -> list[str | None]:
+        if index not in self.cache:
+            values = [row[index] for row in self.rows]
+            # Extraction's usual output (non-empty strings) needs no conversion.
+            if set(map(type, values)) != {str} or "" in values:
+                values = [_key_text(v) for v in values]
+            self.cache[index] = values
+        return self.cache[index]
 
 
 def choose_key(
     old: Table, new: Table, common: Sequence[Column], row_key: str | None = None
 ) -> Column | None:
     """The identifier column both versions are keyed by (rules in the module docstring)."""
+    return _choose_key(_ColumnValues(old), _ColumnValues(new), common, row_key)
+
+
+def _choose_key(
+    old: _ColumnValues, new: _ColumnValues, common: Sequence[Column], row_key: str | None
+) -> Column | None:
     if row_key is not None:
         wanted = _norm(row_key)
         for column in common:
             if _norm(column[2]) == wanted:
                 return column
-    scored: list[tuple[int, int, int, Column]] = []
-    for position, column in enumerate(common):
-        old_values = [_key_text(row[column[0]]) for row in old.rows]
-        new_values = [_key_text(row[column[1]]) for row in new.rows]
-        tier = _key_tier(old_values, new_values)
-        if tier is not None:
-            hint = 0 if _KEY_HINT_RE.search(_norm(column[2])) else 1
-            scored.append((tier, hint, position, column))
-    return min(scored)[3] if scored else None
+    hinted = [bool(_KEY_HINT_RE.search(_norm(column[2]))) for column in common]
+    # Hinted columns first: the first of them in tier 1 is the best possible answer.
+    order = sorted(range(len(common)), key=lambda position: not hinted[position])
+    scored: list[tuple[int, int, int]] = []
+    for position in order:
+        column = common[position]
+        tier = _key_tier([v for v in (old(column[0]), new(column[1])) if v])
+        if tier is None:
+            continue
+        if tier == 1 and hinted[position]:
+            return column
+        scored.append((tier, 0 if hinted[position] else 1, position))
+    return common[min(scored)[2]] if scored else None
 
 
-def _key_tier(old_values: list[str | None], new_values: list[str | None]) -> int | None:
-    sides = [values for values in (old_values, new_values) if values]
+def _key_tier(sides: list[list[str | None]]) -> int | None:
     if not sides:
         return None
-    complete = all(None not in values and len(set(values)) == len(values) for values in sides)
-    if complete and all(all(map(_is_id_like, values)) for values in sides):
+    distinct = [len(set(values)) for values in sides]
+    complete = all(
+        d == len(values) and None not in values for d, values in zip(distinct, sides, strict=True)
+    )
+    if complete and all(_all_id_like(values) for values in sides):  # type: ignore[arg-type]
         return 1
-    if all(_mostly_ids(values) for values in sides):
+    mostly_distinct = all(d >= 0.9 * len(v) for d, v in zip(distinct, sides, strict=True))
+    if mostly_distinct and all(_mostly_ids(values) for values in sides):
         return 2
     if complete and not any(_is_row_counter(values) for values in sides):
         return 3
     return None
 
 
-def _counter_on_both_sides(old: Table, new: Table, column: Column) -> bool:
-    return _is_row_counter([_key_text(row[column[0]]) for row in old.rows]) and _is_row_counter(
-        [_key_text(row[column[1]]) for row in new.rows]
+def _counter_column(old: Table, new: Table, column: Column) -> bool:
+    """True when the column counts rows 1..n in both versions."""
+    for table, index in ((old, column[0]), (new, column[1])):
+        first = _key_text(table.rows[0][index]) if table.rows else "1"
+        if first is None or not first.isdigit():  # cheap rejection on the first row
+            return False
+    return _is_row_counter([_key_text(r[column[0]]) for r in old.rows]) and _is_row_counter(
+        [_key_text(r[column[1]]) for r in new.rows]
     )
 
 
+def _all_id_like(values: list[str]) -> bool:
+    if max(map(len, values)) > _ID_MAX_LENGTH:
+        return False
+    return _IDS_RE.fullmatch("\n".join(values)) is not None
+
+
 def _is_id_like(value: str | None) -> bool:
-    return value is not None and len(value) <= _ID_MAX_LENGTH and _ID_RE.match(value) is not None
+    if value is None or len(value) > _ID_MAX_LENGTH:
+        return False
+    return _ID_RE.fullmatch(value) is not None
 
 
 def _mostly_ids(values: list[str | None]) -> bool:
@@ -369,52 +418,88 @@ def _mostly_ids(values: list[str | None]) -> bool:
 
 
 def _is_row_counter(values: list[str | None]) -> bool:
-    digits = [v for v in values if v is not None and v.isdigit()]
-    if not values or len(digits) != len(values):
+    if not values or not all(v is not None and v.isdigit() for v in values):
         return False
-    return sorted(int(v) for v in digits) == list(range(1, len(values) + 1))
+    return sorted(int(v) for v in values) == list(range(1, len(values) + 1))  # type: ignore[arg-type]
 
 
 def _keyed_diff(
-    old: Table, new: Table, common: Sequence[Column], key: Column
+    old: Table,
+    new: Table,
+    common: Sequence[Column],
+    keys: tuple[list[str | None], list[str | None]],
 ) -> tuple[list[tuple[Cell, ...]], list[tuple[Cell, ...]], list[RowChange]]:
-    """Rows matched through a dict by key; a key held by several rows (or by none) falls back to
-    a multiset comparison of that group, pairing a lone leftover on each side as a change."""
-    old_groups = _group_rows(old.rows, key[0])
-    new_groups = _group_rows(new.rows, key[1])
+    """Rows matched through a dict by key. A key held by several rows on one side (or a missing
+    key) falls back to a multiset comparison of that group, a lone leftover pair becoming a
+    change."""
+    old_keys, new_keys = keys
+    old_at, old_shared = _index_keys(old_keys)
+    new_at, new_shared = _index_keys(new_keys)
+    awkward = old_shared | new_shared | {None}
     same_layout = len(old.header) == len(new.header) and all(i == j for i, j, _ in common)
-    added: list[tuple[int, tuple[Cell, ...]]] = []
-    removed: list[tuple[int, tuple[Cell, ...]]] = []
-    changed: list[RowChange] = []
-    for key_value in list(new_groups) + [k for k in old_groups if k not in new_groups]:
-        old_rows, new_rows = old_groups.get(key_value, []), new_groups.get(key_value, [])
-        if key_value is not None and len(old_rows) == 1 and len(new_rows) == 1:
-            (_, before), (_, after) = old_rows[0], new_rows[0]
-            if not (same_layout and before == after):
-                change = _row_change(key_value, before, after, common)
-                if change is not None:
-                    changed.append(change)
+    added: list[int] = []
+    changed: list[tuple[int, RowChange]] = []
+    for j, key in enumerate(new_keys):
+        if key in awkward:
             continue
-        group_added, group_removed = _multiset(old_rows, new_rows, common)
-        if key_value is not None and len(group_added) == 1 and len(group_removed) == 1:
-            change = _row_change(key_value, group_removed[0][1], group_added[0][1], common)
-            if change is not None:
-                changed.append(change)
+        i = old_at.get(key)  # type: ignore[arg-type]
+        if i is None:
+            added.append(j)
+            continue
+        before, after = old.rows[i], new.rows[j]
+        if same_layout and before == after:
+            continue
+        change = _row_change(key, before, after, common)  # type: ignore[arg-type]
+        if change is not None:
+            changed.append((j, change))
+    removed = [i for i, key in enumerate(old_keys) if key not in awkward and key not in new_at]
+    if len(awkward) > 1 or None in old_keys or None in new_keys:
+        _diff_awkward_groups(old, new, common, keys, awkward, added, removed, changed)
+    added.sort()
+    removed.sort()
+    changed.sort(key=lambda item: item[0])
+    return [new.rows[j] for j in added], [old.rows[i] for i in removed], [c for _, c in changed]
+
+
+def _index_keys(keys: list[str | None]) -> tuple[dict[str | None, int], set[str | None]]:
+    """Position of each key, and the keys held by more than one row."""
+    at: dict[str | None, int] = {}
+    shared: set[str | None] = set()
+    for index, key in enumerate(keys):
+        if key in at:
+            shared.add(key)
         else:
-            added.extend(group_added)
-            removed.extend(group_removed)
-    added.sort(key=lambda item: item[0])
-    removed.sort(key=lambda item: item[0])
-    return [row for _, row in added], [row for _, row in removed], changed
+            at[key] = index
+    return at, shared
 
 
-def _group_rows(
-    rows: Sequence[tuple[Cell, ...]], column: int
-) -> dict[str | None, list[tuple[int, tuple[Cell, ...]]]]:
-    groups: dict[str | None, list[tuple[int, tuple[Cell, ...]]]] = defaultdict(list)
-    for index, row in enumerate(rows):
-        groups[_key_text(row[column])].append((index, row))
-    return groups
+def _diff_awkward_groups(
+    old: Table,
+    new: Table,
+    common: Sequence[Column],
+    keys: tuple[list[str | None], list[str | None]],
+    awkward: set[str | None],
+    added: list[int],
+    removed: list[int],
+    changed: list[tuple[int, RowChange]],
+) -> None:
+    old_groups: dict[str | None, list[IndexedRow]] = defaultdict(list)
+    new_groups: dict[str | None, list[IndexedRow]] = defaultdict(list)
+    for i, key in enumerate(keys[0]):
+        if key in awkward:
+            old_groups[key].append((i, old.rows[i]))
+    for j, key in enumerate(keys[1]):
+        if key in awkward:
+            new_groups[key].append((j, new.rows[j]))
+    for key in list(new_groups) + [k for k in old_groups if k not in new_groups]:
+        group_added, group_removed = _multiset(old_groups[key], new_groups[key], common)
+        if key is not None and len(group_added) == 1 and len(group_removed) == 1:
+            change = _row_change(key, group_removed[0][1], group_added[0][1], common)
+            if change is not None:
+                changed.append((group_added[0][0], change))
+        else:
+            added.extend(j for j, _ in group_added)
+            removed.extend(i for i, _ in group_removed)
 
 
 def _multiset_diff(
@@ -422,9 +507,6 @@ def _multiset_diff(
 ) -> tuple[list[tuple[Cell, ...]], list[tuple[Cell, ...]], list[RowChange]]:
     added, removed = _multiset(list(enumerate(old.rows)), list(enumerate(new.rows)), common)
     return [row for _, row in added], [row for _, row in removed], []
-
-
-IndexedRow = tuple[int, tuple[Cell, ...]]
 
 
 def _multiset(

@@ -119,8 +119,9 @@ def detect_delimiter(sample: str) -> str:
 
 def build_table(name: str, raw_rows: Iterable[Sequence[Any]]) -> Table:
     """Normalise cells, find the header, trim empty rows and columns, align rows."""
-    rows = [[normalise_cell(value) for value in row] for row in raw_rows]
-    rows = [row for row in rows if any(cell is not None for cell in row)]
+    normalise = normalise_cell
+    rows = [[normalise(value) for value in row] for row in raw_rows]
+    rows = [row for row in rows if row.count(None) != len(row)]
     if not rows:
         return Table(name=name, header=(), rows=())
     header_index = find_header_row(rows)
@@ -133,10 +134,11 @@ def build_table(name: str, raw_rows: Iterable[Sequence[Any]]) -> Table:
         header_cells = _pad(rows[header_index][first:], width)
         body = rows[header_index + 1 :]
     header = header_names(header_cells)
-    aligned = tuple(tuple(_pad(row[first:], width)) for row in body)
-    return Table(
-        name=name, header=header, rows=tuple(r for r in aligned if any(c is not None for c in r))
+    aligned = tuple(
+        tuple(row[first : last + 1]) if len(row) > last else tuple(_pad(row[first:], width))
+        for row in body
     )
+    return Table(name=name, header=header, rows=tuple(r for r in aligned if r.count(None) != width))
 
 
 def find_header_row(rows: Sequence[Sequence[Cell]]) -> int | None:
@@ -172,14 +174,27 @@ def header_names(cells: Sequence[Cell]) -> tuple[str, ...]:
 
 def normalise_cell(value: Any) -> Cell:
     """A spreadsheet value as a JSON value (see the module docstring)."""
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
+    kind = type(value)  # exact-type fast paths first: this runs for every cell
+    if kind is str:
+        if value.isprintable() and "  " not in value and value[:1] != " " != value[-1:]:
+            return value or None  # already normalised (isprintable() excludes \t \n NBSP ...)
+        return " ".join(value.split()) or None
+    if kind is float:
         if not math.isfinite(value):
             return str(value)
         if value.is_integer() and abs(value) < 2**53:
             return int(value)
         return value
+    if value is None or kind is int or kind is bool:
+        return value
+    return _normalise_other(value)
+
+
+def _normalise_other(value: Any) -> Cell:
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return normalise_cell(float(value))
     if isinstance(value, dt.datetime):
         if value.time() == _MIDNIGHT and value.tzinfo is None:
             return value.date().isoformat()
@@ -188,8 +203,7 @@ def normalise_cell(value: Any) -> Cell:
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return _iso_duration(value)
-    text = " ".join(str(value).split())
-    return text or None
+    return " ".join(str(value).split()) or None
 
 
 def _iso_duration(value: dt.timedelta) -> str:
