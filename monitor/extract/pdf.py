@@ -107,7 +107,9 @@ def page_lines(reader: PdfReader, index: int) -> list[str]:
     page = reader.pages[index]
     try:
         text = page.extract_text(extraction_mode="layout")
-    except (PdfReadError, ValueError, KeyError, TypeError, IndexError, ZeroDivisionError):
+    except (MemoryError, RecursionError):
+        raise
+    except Exception:  # layout mode is young and fails on odd fonts: plain mode may not
         text = page.extract_text()
     return [" ".join(line.split()) for line in text.splitlines()]
 
