@@ -1,4 +1,5 @@
 import io
+import random
 import struct
 import time
 import zipfile
@@ -303,3 +304,27 @@ def test_empty_file_is_an_error_not_an_empty_version():
     assert extract_file(b"", filename="register.ods") == FileContent(
         format="text", error="file is empty"
     )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "register-before.xlsx",
+        "register-before.ods",
+        "register-before.csv",
+        "census-guide-before.pdf",
+        "privacy-notice-before.docx",
+    ],
+)
+def test_randomly_damaged_files_never_raise(name):
+    data = fixture(name)
+    rng = random.Random(name)
+    for attempt in range(25):
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 20)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        if attempt % 3 == 0:
+            damaged = damaged[: rng.randrange(len(damaged))]
+        content = extract_file_in_process(bytes(damaged), filename=name)
+        assert isinstance(content, FileContent)
+        assert content.error is None or "\n" not in content.error

@@ -20,8 +20,10 @@ the extraction child process (see ``sandbox.py``), which ``Limits`` also describ
 from __future__ import annotations
 
 import io
+import lzma
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import defusedxml.ElementTree as SafeET
@@ -30,7 +32,18 @@ from defusedxml import DefusedXmlException
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 
-_ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, KeyError)
+# What reading a damaged archive can raise: zipfile's own errors, and the decompressors' below it.
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    OSError,
+    EOFError,
+    ValueError,
+    RuntimeError,
+    KeyError,
+    NotImplementedError,
+)
 
 
 class ExtractionRefused(Exception):
@@ -92,7 +105,7 @@ def check_zip(data: bytes, limits: Limits) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-    except _ZIP_ERRORS as exc:
+    except ZIP_ERRORS as exc:
         raise ExtractionRefused(f"not a readable zip archive ({_first_line(exc)})") from None
     if len(infos) > limits.max_members:
         raise ExtractionRefused(
@@ -134,7 +147,7 @@ def check_xml_members(archive: zipfile.ZipFile, limits: Limits | None = None) ->
             raise ExtractionRefused(
                 f"archive member {info.filename!r} uses an unsupported compression method"
             ) from None
-        except _ZIP_ERRORS as exc:
+        except ZIP_ERRORS as exc:
             raise ExtractionRefused(
                 f"archive member {info.filename!r} is unreadable ({_first_line(exc)})"
             ) from None
@@ -152,6 +165,8 @@ def check_odf_encryption(archive: zipfile.ZipFile) -> None:
         raise ExtractionRefused("ODF manifest is implausibly large")
     try:
         root = SafeET.fromstring(archive.read(info))
+    except ZIP_ERRORS as exc:
+        raise ExtractionRefused(f"ODF manifest is unreadable ({_first_line(exc)})") from None
     except (DefusedXmlException, SafeET.ParseError) as exc:
         raise ExtractionRefused(f"ODF manifest is not valid XML ({_first_line(exc)})") from None
     if any(element.tag.endswith("}encryption-data") for element in root.iter()):

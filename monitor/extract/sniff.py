@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from monitor.extract.safety import zip_entry_bound
+from monitor.extract.safety import ZIP_ERRORS, zip_entry_bound
 
 FORMATS = ("ods", "xlsx", "xls", "csv", "pdf", "docx", "text", "unknown")
 
@@ -119,7 +119,7 @@ def _zip_format(data: bytes) -> str:
                 return "xlsx"
             if "word/document.xml" in names:
                 return "docx"
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError):
+    except ZIP_ERRORS:
         return "unknown"
     return "unknown"
 
