@@ -10,22 +10,25 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from monitor.config import Config
 from monitor.errors import CorruptDatabase, StorageError
 from storage import repo
 from storage.db import Database, DatabaseCorrupt, StorageFailure, check_readable
-from storage.models import Run, Target
+from storage.models import DiscoverQuery, Fetch, Run, Target
 
 RECENT_RUNS = 5
+RECENT_SEARCHES = 200  # search requests looked at for each entry's newest outcome
 NAME_WIDTH = 48
 COUNT_KEYS = ("checked", "changed", "baseline", "failed", "gone", "new", "changes")
 
@@ -53,10 +56,19 @@ class RunStatus:
 
 
 @dataclass(frozen=True)
+class DiscoverStatus:
+    query: str
+    last_search: datetime | None  # the last run whose search answered
+    found: int  # targets this entry has added
+    last_error: str | None  # when the newest search request failed
+
+
+@dataclass(frozen=True)
 class StatusReport:
     targets: list[TargetStatus]
     inactive: int
     runs: list[RunStatus]
+    discover: list[DiscoverStatus] = field(default_factory=list)
 
 
 def print_status(config: Config, out: IO[str] | None = None, now: datetime | None = None) -> None:
@@ -77,6 +89,10 @@ def print_status(config: Config, out: IO[str] | None = None, now: datetime | Non
     for target in report.targets:
         if target.state in ("failing", "gone", "removed") and target.last_error:
             print(f"  {target.name}: {target.state}: {target.last_error}", file=out)
+    if report.discover:
+        print("discovery:", file=out)
+        for line in format_discover(report.discover, zone):
+            print(f"  {line}", file=out)
     print(f"last {len(report.runs)} runs:", file=out)
     for line in format_runs(report.runs, zone):
         print(f"  {line}", file=out)
@@ -98,6 +114,7 @@ def read_status(config: Config, now: datetime) -> StatusReport | None:
         with db.read() as session:
             targets = repo.all_targets(session)
             runs = repo.last_runs(session, RECENT_RUNS)
+            discover = [_discover_status(session, entry.query, entry.key) for entry in config.discover]
     except OperationalError as exc:
         if "no such table" in str(exc):
             return None
@@ -113,6 +130,7 @@ def read_status(config: Config, now: datetime) -> StatusReport | None:
         targets=[_target_status(config, t, now) for t in active],
         inactive=len(targets) - len(active),
         runs=[_run_status(r) for r in runs],
+        discover=discover,
     )
 
 
@@ -143,6 +161,24 @@ def _target_status(config: Config, target: Target, now: datetime) -> TargetStatu
         next_check=next_check(config, target.url, now),
         last_error=target.last_error,
     )
+
+
+def _discover_status(session: Session, query: str, key: str) -> DiscoverStatus:
+    """A search that keeps failing adds nothing and says nothing in the feed: show it here."""
+    memory = session.get(DiscoverQuery, key)
+    found = session.scalar(select(func.count()).select_from(Target).where(Target.discovered_by == key)) or 0
+    searches = session.scalars(select(Fetch).where(Fetch.role == "search").order_by(Fetch.id.desc()).limit(RECENT_SEARCHES))
+    newest = next((f for f in searches if _meta(f).get("discover_key") == key), None)
+    error = newest.error if newest is not None and newest.error else None
+    return DiscoverStatus(query, _utc(memory.last_run_at) if memory else None, found, error)
+
+
+def _meta(fetch: Fetch) -> dict[str, Any]:
+    try:
+        meta = json.loads(fetch.meta or "{}")
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _state(target: Target) -> str:
@@ -188,6 +224,12 @@ def format_targets(targets: list[TargetStatus], zone: ZoneInfo) -> list[str]:
         (_short(t.name, NAME_WIDTH), t.category, t.state, _time(t.last_success, zone), _time(t.last_change, zone), str(t.failures), _time(t.next_check, zone))
         for t in targets
     ]
+    return _table(header, rows)
+
+
+def format_discover(entries: list[DiscoverStatus], zone: ZoneInfo) -> list[str]:
+    header = ("QUERY", "LAST GOOD SEARCH", "FOUND", "NEWEST SEARCH")
+    rows = [(_short(d.query, NAME_WIDTH), _time(d.last_search, zone), str(d.found), f"failed: {_short(d.last_error, 80)}" if d.last_error else "ok") for d in entries]
     return _table(header, rows)
 
 
