@@ -18,6 +18,11 @@ from monitor.model import Attachment, Document
 from monitor.urls import host_allowed, path_under
 
 GONE_STATUSES = (404, 410)
+# Bump whenever the same stored captures would give a different Document (a change in
+# extract/govuk.py, extract/html.py or here). Versions record it; the first run of new code
+# re-derives the last version from its own captures first, so better extraction is never
+# reported as a change to the page (a "technical" version, kept out of the feed).
+NORMALISER_VERSION = 1
 
 
 @dataclass(frozen=True)

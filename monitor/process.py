@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from monitor.assemble import FetchView, Outcome, TargetContext, assemble
+from monitor.assemble import NORMALISER_VERSION, FetchView, Outcome, TargetContext, assemble
 from monitor.diff import ChangeReport, diff_documents
 from monitor.extract.files import EXTRACTOR_VERSION, extract_file
 from monitor.extract.safety import Limits
@@ -134,6 +134,10 @@ class Processor:
                 fetch = repo.latest_body_fetch(session, url)
                 return repo.get_blob(session, fetch.sha256) if fetch and fetch.sha256 else None
 
+            rederived = None
+            if latest is not None and latest.extractor_version != NORMALISER_VERSION:
+                rederived = self._rederive(session, ctx, latest, previous, body_of, stored_body_of_url)
+                previous = rederived or previous
             outcome = assemble(ctx, fetches, body_of, stored_body_of_url, previous)
         files: dict[str, FileContent] = {}
         if outcome.kind == "ok" and outcome.document is not None and previous is not None:
@@ -142,6 +146,8 @@ class Processor:
         with self.db.write() as session:
             target = session.get(Target, target_id)
             assert target is not None
+            if rederived is not None and latest is not None and rederived.fingerprint() != latest.fingerprint:
+                repo.add_version(session, target_id=target.id, run_id=latest.run_id, now=self.now, document_json=rederived.to_json().encode(), fingerprint=rederived.fingerprint(), page_fetch_id=latest.page_fetch_id, extractor_version=NORMALISER_VERSION, technical=True)
             if outcome.kind == "failed":
                 self._failed(session, target, outcome)
             elif outcome.kind == "gone":
@@ -154,6 +160,12 @@ class Processor:
                 assert outcome.document is not None
                 main = next((f.fetch_id for f in fetches if f.role in ("api", "page") and f.has_body), None)
                 self._ok(session, target, outcome, previous, files, main)
+
+    def _rederive(self, session: Session, ctx: TargetContext, latest: Any, previous: Document | None, body_of: Callable[[str], bytes], stored_body_of_url: Callable[[str], bytes | None]) -> Document | None:
+        """The last version as the current code reads its captures, or None if it cannot."""
+        old_fetches = [fetch_view(f) for f in repo.fetches_of_run(session, latest.run_id) if f.target_url == ctx.target_url]
+        outcome = assemble(ctx, old_fetches, body_of, stored_body_of_url, previous)
+        return outcome.document if outcome.kind == "ok" else None
 
     def _ok(self, session: Session, target: Target, outcome: Outcome, previous: Document | None, files: dict[str, FileContent], main_fetch_id: int | None) -> None:
         document = outcome.document
@@ -177,7 +189,7 @@ class Processor:
             document_json=document.to_json().encode(),
             fingerprint=fingerprint,
             page_fetch_id=main_fetch_id,
-            extractor_version=EXTRACTOR_VERSION,
+            extractor_version=NORMALISER_VERSION,
         )
         if previous is None or latest is None:
             self.counts.baseline += 1
