@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from monitor.errors import ExtractionError
@@ -54,6 +54,8 @@ class Outcome:
     suspect: bool = False
     moved_to: str | None = None
     http_status: int | None = None
+    # Old file URL -> where it redirects now, for files the page no longer lists.
+    file_redirects: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -192,4 +194,5 @@ def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[Fe
         else:
             why = _error_of(fetch, "download") if fetch is not None else "not downloaded"
             return Outcome("failed", error=f"the file {attachment.url} could not be fetched ({why})")
-    return replace(outcome, document=replace(document, attachments=tuple(filled)))
+    redirects = {f.url: f.final_url for f in fetches if f.role == "former" and f.final_url and f.final_url != f.url}
+    return replace(outcome, document=replace(document, attachments=tuple(filled)), file_redirects=redirects)

@@ -88,16 +88,18 @@ def diff_documents(
     *,
     terms: Sequence[str] = (),
     row_key: str | None = None,
+    file_redirects: Mapping[str, str] | None = None,
 ) -> ChangeReport | None:
     """The change from ``old`` to ``new``, or None when nothing a reader cares about changed.
 
     ``files`` maps attachment sha256 → extracted content, for every file of either version that
-    is known; a missing entry just means its contents are not compared.
+    is known; a missing entry just means its contents are not compared. ``file_redirects`` maps
+    the old URL of a file the page no longer lists to where that URL now redirects.
     """
     title_change = (old.title, new.title) if old.title != new.title else None
     summary_change = (old.summary, new.summary) if old.summary != new.summary else None
     text_changes = diff_blocks(old.blocks, new.blocks)
-    attachments = diff_attachments(old.attachments, new.attachments, files, row_key)
+    attachments = diff_attachments(old.attachments, new.attachments, files, row_key, file_redirects or {})
     old_paths, new_paths = {d.path for d in old.linked_documents}, {d.path for d in new.linked_documents}
     documents_added = tuple(d for d in new.linked_documents if d.path not in old_paths)
     documents_removed = tuple(d for d in old.linked_documents if d.path not in new_paths)
@@ -256,7 +258,11 @@ def file_format(attachment: Attachment, files: Mapping[str, FileContent]) -> str
 
 
 def diff_attachments(
-    old: Sequence[Attachment], new: Sequence[Attachment], files: Mapping[str, FileContent], row_key: str | None = None
+    old: Sequence[Attachment],
+    new: Sequence[Attachment],
+    files: Mapping[str, FileContent],
+    row_key: str | None = None,
+    redirects: Mapping[str, str] | None = None,
 ) -> tuple[AttachmentEvent, ...]:
     old_by_url = {a.url: a for a in old}
     new_by_url = {a.url: a for a in new}
@@ -279,7 +285,15 @@ def diff_attachments(
         elif before.title != attachment.title:
             events.append(AttachmentEvent("renamed", attachment.title, attachment.url, old_title=before.title))
 
-    # Same title (or same series) at a new URL: a replacement, not an add plus a remove.
+    # The old address redirects to a new file: GOV.UK's own word that one replaced the other.
+    for before in list(removed):
+        target_url = (redirects or {}).get(before.url)
+        after = next((a for a in added if a.url == target_url), None)
+        if after is not None:
+            removed.remove(before)
+            added.remove(after)
+            events.append(_compare("moved", before, after, files, row_key))
+    # Same title (or same file name) at a new URL: a replacement, not an add plus a remove.
     for attachment in list(added):
         match = _pair(attachment, removed, files)
         if match is not None:

@@ -194,7 +194,7 @@ class Processor:
         if previous is None or latest is None:
             self.counts.baseline += 1
             return
-        report = diff_documents(previous, document, files, terms=self.settings.terms, row_key=self.settings.row_keys.get(target.url))
+        report = diff_documents(previous, document, files, terms=self.settings.terms, row_key=self.settings.row_keys.get(target.url), file_redirects=outcome.file_redirects)
         if report is None:
             if was_removed:
                 self._add(session, target, kind="restored", headline="back on GOV.UK", summary="The page answers again.", silent_edit=None)

@@ -82,6 +82,13 @@ class GovukSpider(scrapy.Spider):
             if host_allowed(url, self.plan.allowed_hosts):
                 yield self._request(url, self.on_file, "attachment", target)
 
+    def _former_files(self, current: list[str], target: TargetPlan) -> Iterator[Request]:
+        """Files the last version listed and this one does not: asked once more, because a
+        replaced file's old address redirects to its replacement (that pairs them)."""
+        for url in target.known_attachments:
+            if url not in current and host_allowed(url, self.plan.allowed_hosts):
+                yield self._request(url, self.on_file, "former", target)
+
     # -- callbacks --------------------------------------------------------------------------
     def on_api(self, response: Response) -> Iterator[Any]:
         target: TargetPlan = response.meta["dfe_target"]
@@ -103,6 +110,7 @@ class GovukSpider(scrapy.Spider):
             if isinstance(item, dict):
                 files = [a.url for a in attachments_from_item(item, self.base) if a.attachment_type == "file"]
                 yield from self._files(files, target)
+                yield from self._former_files(files, target)
                 parent = parent_path(item)
                 if parent:
                     yield self._request(f"{self.base}/api/content{parent}", self.on_parent, "parent", target)
@@ -123,6 +131,7 @@ class GovukSpider(scrapy.Spider):
         elif response.status == 200:
             files = [a.url for a in page_attachments(response.body, response.url, target.selector) if a.attachment_type == "file"]
             yield from self._files(files, target)
+            yield from self._former_files(files, target)
 
     def on_file(self, response: Response) -> Iterator[Any]:
         yield self._capture(response)

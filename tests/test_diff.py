@@ -214,3 +214,14 @@ def test_title_dates():
     assert title_date("October to December 2025 and January 2026") == (2026, 1)
     assert title_date("School census 2026 to 2027: guide") == (2027, 12)
     assert title_date("CBDS database") is None
+
+
+def test_a_file_whose_old_address_redirects_to_a_new_one_is_a_replacement():
+    old_pdf = Attachment("School census guide", "https://a/media/1/guide.pdf", None, "guide.pdf", 1000, "p1")
+    new_pdf = Attachment("Census guide for 2026 to 2027 (revised)", "https://a/media/2/census-2026-27-rev.pdf", None, "census-2026-27-rev.pdf", 1100, "p2")
+    plain = diff_documents(doc(attachments=(old_pdf,)), doc(attachments=(new_pdf,)), {})
+    assert plain is not None and [e.op for e in plain.attachments] == ["added", "removed"]
+    report = diff_documents(doc(attachments=(old_pdf,)), doc(attachments=(new_pdf,)), {}, file_redirects={old_pdf.url: new_pdf.url})
+    assert report is not None
+    [event] = report.attachments
+    assert (event.op, event.old_url, event.old_title) == ("moved", old_pdf.url, "School census guide")
