@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", parents=[common], help="check every target once: fetch, store, detect, write the feed (for cron)")
     run.add_argument("--target", action="append", metavar="NAME", help="check only this target (name or URL); repeatable; no discovery")
+    run.add_argument("-q", "--quiet", action="store_true", help="print nothing unless the run fails (for cron, which mails any output)")
 
     changes = sub.add_parser("changes", parents=[common], help="print detected changes, oldest first")
     changes.add_argument("--json", action="store_true", help="one JSON object per line (JSON Lines)")
@@ -100,6 +101,8 @@ def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
         from monitor.runner import run_once
 
         result = run_once(config, only=args.target, verbose=verbose, locked=True)
+    if args.quiet:
+        return EXIT_OK
     print(result.summary_line())
     for error in result.errors[:20]:
         print(f"  failed: {error}")
