@@ -16,6 +16,7 @@ from monitor.extract.safety import (
     check_archive,
     check_xml_members,
     check_zip,
+    cpu_limit,
     scan_prolog,
     zip_entry_bound,
 )
@@ -53,6 +54,9 @@ def test_limits_defaults():
     assert limits.timeout_seconds == 60
     assert limits.memory_bytes == 1 * GiB
     assert limits.max_rows == 500_000
+    assert cpu_limit(limits) == 60  # follows the wall-clock timeout unless set
+    assert cpu_limit(Limits(timeout_seconds=90.5)) == 91
+    assert cpu_limit(Limits(timeout_seconds=90, cpu_seconds=5)) == 5
     with pytest.raises(AttributeError):
         limits.max_rows = 1  # type: ignore[misc]
 

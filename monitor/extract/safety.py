@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import lzma
+import math
 import re
 import zipfile
 import zlib
@@ -62,11 +63,18 @@ class Limits:
     ratio_min_bytes: int = 1 * MiB  # members smaller than this are too small to be a bomb
     max_prolog_bytes: int = 16 * 1024  # XML before the root element (real ones: < 200 bytes)
     timeout_seconds: float = 60.0  # wall clock for the extraction child
-    cpu_seconds: int = 60  # RLIMIT_CPU of the child
+    cpu_seconds: int | None = None  # RLIMIT_CPU of the child; None: the wall-clock timeout
     memory_bytes: int = 1 * GiB  # RLIMIT_AS of the child
     max_rows: int = 500_000  # table rows over the whole file
     max_columns: int = 16_384  # per table (the XLSX maximum)
     max_pages: int = 5_000  # PDF pages
+
+
+def cpu_limit(limits: Limits) -> int:
+    """The child's CPU-seconds limit: ``cpu_seconds``, or the wall-clock timeout rounded up."""
+    if limits.cpu_seconds is not None:
+        return max(1, int(limits.cpu_seconds))
+    return max(1, math.ceil(limits.timeout_seconds))
 
 
 def check_size(data: bytes, limits: Limits) -> None:

@@ -27,7 +27,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from monitor.extract.safety import Limits
+from monitor.extract.safety import Limits, cpu_limit
 from monitor.model import FileContent, file_content_from_json, file_content_to_json
 
 # The directory holding the ``monitor`` package, so the child imports this very copy.
@@ -75,7 +75,7 @@ def _describe_failure(result: subprocess.CompletedProcess[bytes], limits: Limits
     if code < 0:
         sig = -code
         if sig == signal.SIGXCPU:
-            return f"extraction exceeded its CPU time limit ({limits.cpu_seconds} s)"
+            return f"extraction exceeded its CPU time limit ({cpu_limit(limits)} s)"
         try:
             name = signal.Signals(sig).name
         except ValueError:
@@ -93,7 +93,7 @@ def apply_limits(limits: Limits) -> None:
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    cpu = max(1, int(limits.cpu_seconds))
+    cpu = cpu_limit(limits)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
 

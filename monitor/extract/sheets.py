@@ -95,7 +95,8 @@ def extract_csv(data: bytes, limits: Limits | None = None) -> FileContent:
 
 def detect_delimiter(sample: str) -> str:
     """The candidate delimiter that splits the most sample lines into the same number (> 1) of
-    fields; ties go to the earlier of ``, TAB ; |``. Deterministic, unlike ``csv.Sniffer``."""
+    fields; ties go to the earlier of ``, TAB ; |``. A fixed rule, where ``csv.Sniffer`` guesses
+    (and can pick a letter as the delimiter)."""
     cut = sample.rfind("\n")
     sample = sample[: cut + 1] if cut > 0 else sample
     best, best_score = ",", (0, 0)
