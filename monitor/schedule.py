@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -140,15 +140,21 @@ class ChildOutcome:
 class ChildRunner:
     """Runs one child at a time; :meth:`stop` (from another thread) ends it and refuses more.
 
-    The child leads its own process group so that stopping it also stops anything it started
-    (the attachment-extraction sandbox), and so that a Ctrl-C in the daemon's terminal reaches
-    only the daemon, which then decides how the child ends.
+    The child leads its own process group, so a Ctrl-C in the daemon's terminal reaches only the
+    daemon, and whatever the child started (the attachment-extraction sandbox) can be swept up
+    with it. Stopping sends SIGTERM to the child alone, once: Scrapy stops gracefully on the
+    first signal but force-stops on a second, and a sandbox killed by SIGTERM would be recorded
+    as a failed extraction. SIGKILL, after the grace period, goes to the whole group.
+
+    The child is reaped only after its group has been swept (``waitid`` with ``WNOWAIT`` keeps
+    the zombie, and with it the process and group id, ours until then), so a recycled PID can
+    never receive our signals.
     """
 
     def __init__(self, stop_grace: float = STOP_GRACE_SECONDS, echo: IO[str] | None = None) -> None:
         self.stop_grace = stop_grace
         self.echo = echo if echo is not None else sys.stderr
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _proc, _stopping, and reaping vs. signalling
         self._proc: subprocess.Popen[str] | None = None
         self._done = threading.Event()
         self._stopping = False
@@ -178,35 +184,42 @@ class ChildRunner:
             _pump(proc.stderr, stderr, self.echo),  # the child's own messages, as they come
         ]
         try:
-            code = proc.wait()
+            _wait_exited(proc.pid)
         finally:
-            for pump in pumps:
-                pump.join(timeout=self.stop_grace)
             with self._lock:
+                _signal_group(proc.pid, signal.SIGKILL)  # anything the child left behind
+                code = proc.wait()
                 self._proc = None
                 self._done.set()
+            for pump in pumps:
+                pump.join(timeout=self.stop_grace)
         outcome = _outcome(code, time.monotonic() - started, list(stdout), list(stderr))
         outcome.pid = proc.pid
         return outcome
 
-    @property
-    def running_pid(self) -> int | None:
-        proc = self._proc
-        return proc.pid if proc is not None else None
-
     def stop(self) -> None:
-        """Refuse new children; SIGTERM the running one's group, SIGKILL it after the grace."""
+        """Refuse new children; SIGTERM the running one, SIGKILL its group after the grace."""
         with self._lock:
             self._stopping = True
             proc = self._proc
-        if proc is None:
+            if proc is None:
+                return
+            log.info("stopping the running check (pid %d)", proc.pid)
+            with suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGTERM)
+        if self._done.wait(self.stop_grace):
             return
-        log.info("stopping the running check (pid %d)", proc.pid)
-        _signal_group(proc.pid, signal.SIGTERM)
-        if not self._done.wait(self.stop_grace):
-            log.warning("the check (pid %d) did not stop within %.0f s; killing it", proc.pid, self.stop_grace)
-            _signal_group(proc.pid, signal.SIGKILL)
-            self._done.wait(self.stop_grace)
+        with self._lock:
+            if not self._done.is_set():
+                log.warning("the check (pid %d) did not stop within %.0f s; killing it", proc.pid, self.stop_grace)
+                _signal_group(proc.pid, signal.SIGKILL)
+        self._done.wait(self.stop_grace)
+
+
+def _wait_exited(pid: int) -> None:
+    """Block until the child has exited, without reaping it."""
+    with suppress(ChildProcessError):  # already reaped: nothing left to wait for
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
 
 
 def _pump(stream: IO[str] | None, keep: deque[str], echo: IO[str] | None) -> threading.Thread:
@@ -249,16 +262,17 @@ class Daemon:
     """The scheduler, its jobs and the catch-up bookkeeping; no signal handling (see run_scheduler).
 
     ``run_check`` runs one check and reports how it ended (tests pass a fake); by default it
-    starts a child ``dfe-monitor run``. ``main_trigger`` replaces the main job's cron trigger.
+    starts a child ``dfe-monitor run``. ``triggers`` replaces the cron trigger of the jobs it
+    names (by job id), for tests.
     """
 
-    def __init__(self, config: Config, *, verbose: bool = False, run_check: CheckRunner | None = None, main_trigger: BaseTrigger | None = None) -> None:
+    def __init__(self, config: Config, *, verbose: bool = False, run_check: CheckRunner | None = None, triggers: Mapping[str, BaseTrigger] | None = None) -> None:
         self.config = config
         self.verbose = verbose
         self.children = ChildRunner()
         self.run_check: CheckRunner = run_check or self._run_child
         self.jobs = {job.job_id: job for job in plan_jobs(config)}
-        self.main_trigger = main_trigger
+        self.triggers = dict(triggers or {})
         self.catch_up: set[str] = set()  # jobs refused while running: run once more after
         self._catch_up_lock = threading.Lock()
         self.stopping = threading.Event()
@@ -295,13 +309,13 @@ class Daemon:
         return job.next_run_time if job is not None else None
 
     def _trigger_for(self, job: CheckJob) -> BaseTrigger:
-        if job.job_id == MAIN_JOB_ID and self.main_trigger is not None:
-            return self.main_trigger
+        if job.job_id in self.triggers:
+            return self.triggers[job.job_id]
         return cron_trigger(job.crontab, self.config.schedule.timezone)
 
     def _describe_trigger(self, job: CheckJob) -> str:
-        if job.job_id == MAIN_JOB_ID and self.main_trigger is not None:
-            return str(self.main_trigger)
+        if job.job_id in self.triggers:
+            return str(self.triggers[job.job_id])
         return f'"{job.crontab}" ({self.config.schedule.timezone})'
 
     # -- the job ------------------------------------------------------------------------------
@@ -396,7 +410,7 @@ def run_scheduler(config: Config, verbose: bool = False) -> int:
     """Run checks on schedule until SIGTERM or SIGINT; returns 0 after a clean stop."""
     stop = threading.Event()
     with _daemon_logging(verbose), _stop_on_signals(stop):
-        daemon = Daemon(config, verbose=verbose, main_trigger=_test_interval())
+        daemon = Daemon(config, verbose=verbose, triggers=_test_triggers())
         daemon.start()
         log.info("dfe-monitor schedule started (pid %d, config %s)", os.getpid(), config.path)
         while not stop.wait(1.0):
@@ -408,10 +422,10 @@ def run_scheduler(config: Config, verbose: bool = False) -> int:
     return EXIT_OK
 
 
-def _test_interval() -> IntervalTrigger | None:
+def _test_triggers() -> dict[str, BaseTrigger]:
     """The test-only shortcut: ``DFE_MONITOR_TEST_INTERVAL_SECONDS`` replaces the main cron."""
     value = os.environ.get(TEST_INTERVAL_ENV)
-    return IntervalTrigger(seconds=float(value)) if value else None
+    return {MAIN_JOB_ID: IntervalTrigger(seconds=float(value))} if value else {}
 
 
 @contextmanager

@@ -1,0 +1,374 @@
+"""`dfe-monitor schedule`: jobs, catch-up after an overrun, one check at a time, clean stops.
+
+The daemon's own logic runs in-process with a fake check (fast and exact); the whole daemon runs
+as a process against the local GOV.UK stand-in: checks on an interval (the test-only shortcut
+goes through the same job code), a check skipped while the lock is held, and SIGTERM while a
+check is crawling. One slow test uses a real every-minute cron.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES
+from apscheduler.triggers.interval import IntervalTrigger
+from sitebuilder import Site, config_text
+
+from monitor.cli import build_parser
+from monitor.config import load_config
+from monitor.fixture_server import Fault, FixtureServer
+from monitor.lock import RunLock
+from monitor.schedule import (
+    MAIN_JOB_ID,
+    TEST_INTERVAL_ENV,
+    CheckJob,
+    ChildOutcome,
+    ChildRunner,
+    Daemon,
+    _outcome,
+    child_command,
+    log_outcome,
+    plan_jobs,
+)
+
+A = "/government/publications/a"
+B = "/government/publications/b"
+C = "/government/publications/c"
+D = "/government/publications/d"
+BASE = "http://127.0.0.1:8000"
+
+
+def write_config(folder: Path, base: str = BASE, *, schedules: dict[str, str] | None = None, cron: str = "17 */6 * * *") -> Path:
+    targets = [("Alpha", A, "other"), ("Beta", B, "other"), ("Gamma", C, "other"), ("Delta", D, "other")]
+    text = config_text(base, targets, extra=f'[schedule]\ncron = "{cron}"\ntimezone = "Europe/London"')
+    for name, crontab in (schedules or {}).items():
+        text = text.replace(f'name = "{name}"', f'name = "{name}"\nschedule = "{crontab}"')
+    path = folder / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+# -- planning ------------------------------------------------------------------------------------
+
+
+def test_one_main_job_plus_one_per_distinct_target_schedule(tmp_path):
+    config = load_config(write_config(tmp_path, schedules={"Beta": "*/30 * * * *", "Gamma": "*/30  *  * * *", "Delta": "17 */6 * * *"}))
+    assert plan_jobs(config) == [
+        CheckJob("all", "all targets", "17 */6 * * *"),
+        CheckJob("cron:*/30 * * * *", "2 targets (Beta, Gamma)", "*/30 * * * *", ("Beta", "Gamma")),
+    ]
+
+
+def test_child_commands_name_the_config_and_targets(tmp_path):
+    path = tmp_path / "config.toml"
+    job = CheckJob("cron:0 * * * *", "2 targets", "0 * * * *", ("Beta", "-odd name"))
+    assert child_command(path, job) == [sys.executable, "-m", "monitor", "run", "--config", str(path), "--target=Beta", "--target=-odd name"]
+    assert child_command(path, CheckJob("all", "all targets", "0 * * * *"), verbose=True)[-1] == "--verbose"
+    args = build_parser().parse_args(child_command(path, job)[3:])
+    assert (args.command, args.config, args.target) == ("run", str(path), ["Beta", "-odd name"])
+
+
+def test_the_childs_summary_failures_and_error_line_are_picked_out():
+    stdout = [
+        "run 7 partial: 2 targets checked, 1 unchanged, 0 changed, 1 failed; 0 feed entries added; 4 requests",
+        "  failed: Beta: HTTP 503",
+        "feed: /srv/feed.atom (3 entries)",
+    ]
+    outcome = _outcome(0, 2.5, stdout, ["", "2026-01-01 WARNING x: slow", ""])
+    assert outcome == ChildOutcome(0, 2.5, summary=stdout[0], message="2026-01-01 WARNING x: slow", failures=["failed: Beta: HTTP 503"])
+    locked = _outcome(75, 0.1, [], ["dfe-monitor: another dfe-monitor run (process 42) holds the lock /x.lock; this run was skipped"])
+    assert (locked.summary, locked.message) == (None, "dfe-monitor: another dfe-monitor run (process 42) holds the lock /x.lock; this run was skipped")
+
+
+def test_one_log_line_per_outcome(caplog):
+    caplog.set_level(logging.INFO, logger="dfe-monitor.schedule")
+    log_outcome("check of all targets", ChildOutcome(0, 2.54, pid=11, summary="run 3 completed: 2 targets checked"))
+    log_outcome("check of all targets", ChildOutcome(75, 0.12, pid=12, message="dfe-monitor: another dfe-monitor run (process 9) holds the lock"))
+    log_outcome("check of all targets", ChildOutcome(1, 3.0, pid=13, message="dfe-monitor: nothing could be fetched"))
+    log_outcome("check of all targets", ChildOutcome(-signal.SIGKILL, 5.0, pid=14), stopping=True)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "check of all targets (pid 11) finished in 2.5 s (exit 0): run 3 completed: 2 targets checked"),
+        ("INFO", "check of all targets (pid 12) skipped (exit 75: another run holds the lock): dfe-monitor: another dfe-monitor run (process 9) holds the lock"),
+        ("ERROR", "check of all targets (pid 13) failed after 3.0 s (exit 1: nothing could be fetched): dfe-monitor: nothing could be fetched"),
+        ("WARNING", "check of all targets (pid 14) stopped after 5.0 s (SIGKILL)"),
+    ]
+
+
+# -- the daemon in-process, with a fake check ----------------------------------------------------
+
+
+class FakeChecks:
+    """Records every check; the first one can be held until the test releases it."""
+
+    def __init__(self, duration: float = 0.0, hold_first: bool = False) -> None:
+        self.duration = duration
+        self.release = threading.Event()
+        if not hold_first:
+            self.release.set()
+        self.calls: list[tuple[str, float, float]] = []
+        self.active = 0
+        self.most_active = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, job: CheckJob) -> ChildOutcome:
+        with self._lock:
+            self.active += 1
+            self.most_active = max(self.most_active, self.active)
+            first = not self.calls
+        started = time.monotonic()
+        if first:
+            self.release.wait(20)
+        time.sleep(self.duration)
+        with self._lock:
+            self.active -= 1
+            self.calls.append((job.job_id, started, time.monotonic()))
+        return ChildOutcome(0, 0.0, summary=f"run {len(self.calls)} completed")
+
+
+def test_an_overrun_gives_exactly_one_catch_up_check(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="dfe-monitor.schedule")
+    checks = FakeChecks(hold_first=True)
+    daemon = Daemon(load_config(write_config(tmp_path)), run_check=checks, triggers={MAIN_JOB_ID: IntervalTrigger(seconds=0.3)})
+    refusals: list[object] = []
+    daemon.scheduler.add_listener(refusals.append, EVENT_JOB_MAX_INSTANCES)
+    daemon.start()
+    try:
+        wait_for(lambda: len(refusals) >= 3, 10, "three refused runs while the first check runs")
+        released = time.monotonic()
+        checks.release.set()
+        wait_for(lambda: len(checks.calls) >= 3, 10, "the catch-up and one regular check")
+    finally:
+        daemon.stop()
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages.count("all targets is still running at its next scheduled time; one catch-up check will follow it") == 1
+    assert messages.count("catch-up check of all targets started (its scheduled time came while it was still running)") == 1
+    catch_up_started = checks.calls[1][1]
+    assert catch_up_started - released < 0.25  # right after the long one, not at the next tick
+    assert checks.most_active == 1
+
+
+def test_jobs_run_one_at_a_time(tmp_path):
+    config = load_config(write_config(tmp_path, schedules={"Beta": "*/5 * * * *"}))
+    checks = FakeChecks(duration=0.15)
+    fast = {MAIN_JOB_ID: IntervalTrigger(seconds=0.2), "cron:*/5 * * * *": IntervalTrigger(seconds=0.2)}
+    daemon = Daemon(config, run_check=checks, triggers=fast)
+    daemon.start()
+    try:
+        wait_for(lambda: {c[0] for c in checks.calls} == {"all", "cron:*/5 * * * *"} and len(checks.calls) >= 6, 10, "both jobs to run")
+    finally:
+        daemon.stop()
+    assert checks.most_active == 1
+    spans = sorted((start, end) for _, start, end in checks.calls)
+    assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:], strict=False))
+
+
+def test_stop_waits_for_nothing_when_idle_and_starts_no_more_checks(tmp_path):
+    checks = FakeChecks()
+    daemon = Daemon(load_config(write_config(tmp_path)), run_check=checks)
+    daemon.start()
+    started = time.monotonic()
+    daemon.stop()
+    assert time.monotonic() - started < 1.0
+    assert checks.calls == []
+    assert daemon.children.run([sys.executable, "-c", "pass"]) is None
+
+
+# -- the child runner ----------------------------------------------------------------------------
+
+SLEEPER = """
+import signal, subprocess, sys, time
+if sys.argv[1] == "ignore":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+print(grandchild.pid, flush=True)
+print("working", file=sys.stderr, flush=True)
+time.sleep(60)
+"""
+
+
+def alive(pid: int) -> bool:
+    """True for a live process (a zombie waiting to be reaped counts as dead)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize(("mode", "signum"), [("obey", signal.SIGTERM), ("ignore", signal.SIGKILL)])
+def test_stopping_ends_the_child_and_its_children(mode, signum):
+    echo = io.StringIO()
+    runner = ChildRunner(stop_grace=1.0, echo=echo)
+    outcomes: list[ChildOutcome | None] = []
+    thread = threading.Thread(target=lambda: outcomes.append(runner.run([sys.executable, "-c", SLEEPER, mode])))
+    thread.start()
+    wait_for(lambda: "working" in echo.getvalue(), 20, "the child to start")
+    started = time.monotonic()
+    runner.stop()
+    thread.join(10)
+    took = time.monotonic() - started
+    assert not thread.is_alive()
+    [outcome] = outcomes
+    assert outcome is not None and outcome.exit_code == -signum
+    assert took < (0.5 if signum == signal.SIGTERM else 2.0)
+    grandchild = int(outcome.summary or 0)
+    wait_for(lambda: not alive(grandchild), 5, "the grandchild to end with its group")
+    assert runner.run([sys.executable, "-c", "pass"]) is None
+
+
+def test_a_per_target_check_is_a_run_of_only_that_target(fixture_site, tmp_path):
+    config_path = write_config(tmp_path, fixture_site.url, schedules={"Beta": "*/5 * * * *"})
+    [_, job] = plan_jobs(load_config(config_path))
+    baseline = subprocess.run(child_command(config_path, plan_jobs(load_config(config_path))[0]), capture_output=True, text=True, timeout=120)
+    assert baseline.returncode == 0, baseline.stderr
+    checked = subprocess.run(child_command(config_path, job), capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.startswith("run 2 completed: 1 targets checked, 1 unchanged, 0 changed, 0 failed;")
+    assert [r[1:3] for r in runs_table(tmp_path)] == [("completed", "run"), ("completed", "run --target")]
+
+
+# -- the daemon as a process, against the fixture site -------------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def in_group(pgid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def runs_table(folder: Path) -> list[tuple]:
+    path = folder / "monitor.db"
+    if not path.exists():
+        return []
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return con.execute("SELECT id, status, command, started_at, finished_at FROM runs ORDER BY id").fetchall()
+    except sqlite3.OperationalError:  # the first run is still creating the schema
+        return []
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def fixture_site(tmp_path):
+    site = Site(tmp_path / "site")
+    state = site.state("before")
+    state.robots()
+    for path, title in ((A, "Alpha"), (B, "Beta"), (C, "Gamma"), (D, "Delta")):
+        state.item(path, title=title, body=f"<p>{title} text.</p>")
+    with FixtureServer(site.root) as server:
+        yield server
+
+
+def start_daemon(config: Path, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "monitor", "schedule", "--config", str(config)]
+    with log.open("wb") as handle:
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=handle, env={**os.environ, **(env or {})})
+
+
+def stop_daemon(daemon: subprocess.Popen[bytes]) -> float:
+    started = time.monotonic()
+    daemon.send_signal(signal.SIGTERM)
+    daemon.wait(timeout=30)
+    return time.monotonic() - started
+
+
+def test_daemon_checks_on_schedule_skips_while_locked_and_stops_on_sigterm(fixture_site, tmp_path):
+    server = fixture_site
+    config = write_config(tmp_path, server.url)
+    log = tmp_path / "daemon.log"
+    holder = RunLock(load_config(config).lock_path).acquire()  # as if cron's run were under way
+    daemon = start_daemon(config, log, {TEST_INTERVAL_ENV: "1"})
+    try:
+        wait_for(lambda: "skipped (exit 75" in log.read_text(), 30, "a check skipped because of the lock")
+        holder.release()
+        wait_for(lambda: sum(r[1] == "completed" for r in runs_table(tmp_path)) >= 2, 60, "two completed checks")
+        # now stop it while a check is crawling a page that hangs
+        server.add_fault(f"/api/content{A}", Fault(kind="slow", seconds=60))
+        seen = sum(r.path == f"/api/content{A}" for r in server.requests)
+        wait_for(lambda: sum(r.path == f"/api/content{A}" for r in server.requests) > seen, 30, "a check to hang on a page")
+        [child] = children_of(daemon.pid)
+        took = stop_daemon(daemon)
+    finally:
+        holder.release()
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    text = log.read_text()
+    assert daemon.returncode == 0, text
+    assert took < 8.0, f"SIGTERM took {took:.1f} s"
+    assert in_group(child) == []  # nothing left of the check that was running
+    assert f"skipped (exit 75: another run holds the lock): dfe-monitor: another dfe-monitor run (process {os.getpid()}) holds the lock" in text
+    assert text.count("(exit 0): run ") >= 2
+    assert "run 1 completed: 4 targets checked, 0 unchanged, 0 changed, 0 failed, 4 baseline;" in text
+    assert "stop requested; shutting down" in text
+    assert "stopped cleanly in" in text
+    assert "Traceback" not in text
+    statuses = [r[1] for r in runs_table(tmp_path)]
+    assert statuses.count("completed") >= 2
+    assert statuses[-1] in ("running", "aborted")  # the check that was stopped never claims success
+
+
+@pytest.mark.slow
+def test_real_every_minute_cron_runs_the_main_and_a_target_job_in_turn(fixture_site, tmp_path):
+    config = write_config(tmp_path, fixture_site.url, cron="* * * * *", schedules={"Beta": "*/1 * * * *"})
+    log = tmp_path / "daemon.log"
+    daemon = start_daemon(config, log)
+
+    def both_completed() -> bool:
+        return {r[2] for r in runs_table(tmp_path) if r[1] == "completed"} == {"run", "run --target"}
+
+    try:
+        wait_for(both_completed, 150, "a cron-fired check of each job")
+        took = stop_daemon(daemon)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    text = log.read_text()
+    assert daemon.returncode == 0, text
+    assert took < 8.0
+    first, second = runs_table(tmp_path)[:2]
+    assert [first[1:3], second[1:3]] == [("completed", "run"), ("completed", "run --target")]
+    assert first[4] <= second[3]  # one after the other, never together
+    assert 'scheduled all targets (every target and discovery) on "* * * * *" (Europe/London)' in text
+    assert 'scheduled Beta (--target Beta) on "*/1 * * * *" (Europe/London)' in text
+    assert "exit 75" not in text
