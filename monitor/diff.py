@@ -564,7 +564,10 @@ def compact_file_summary(file_diff: dict[str, Any] | None) -> str:
         parts.append(f"section {added[0].get('label', '')} added")
     elif added:
         parts.append(f"{len(added)} sections added")
-    others = len(sections) - len(added)
+    renumbered = [s for s in sections if s.get("status") == "moved" and not (s.get("sentences_added") or s.get("sentences_removed"))]
+    if renumbered:
+        parts.append(f"{len(renumbered)} section{'s' if len(renumbered) > 1 else ''} renumbered")
+    others = len(sections) - len(added) - len(renumbered)
     if others:
         parts.append(f"{others} section{'s' if others > 1 else ''} changed")
     return "; ".join(parts)

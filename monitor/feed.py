@@ -281,8 +281,11 @@ def _table_diff_html(table: dict[str, Any]) -> str:
             ident = row.get(key) if isinstance(row, dict) and key else ""
             rows.append(f"<tr><td>{esc(label)}</td><td>{esc(ident if ident is not None else '')}</td><td>{esc(_row_cells(row))}</td></tr>")
     for change in table.get("rows_changed") or []:
+        changed_columns = [c.get("column") for c in change.get("cells") or []]
         cells = "; ".join(f"{c.get('column')}: {c.get('before')} → {c.get('after')}" for c in change.get("cells") or [])
-        rows.append(f"<tr><td>Changed</td><td>{esc(change.get('key', ''))}</td><td>{esc(cells)}</td></tr>")
+        context = [f"{k}: {v}" for k, v in (change.get("row") or {}).items() if k != key and k not in changed_columns and v not in (None, "")][:3]
+        about = f"<br/><small>{esc('; '.join(context))}</small>" if context else ""
+        rows.append(f"<tr><td>Changed</td><td>{esc(change.get('key', ''))}</td><td>{esc(cells)}{about}</td></tr>")
     if rows:
         shown = rows[:MAX_ROWS]
         out.append("<table><tr><th>Row</th><th>Id</th><th>Cells</th></tr>" + "".join(shown) + "</table>")

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from monitor.model import Cell, FileContent, Section, Table
@@ -64,6 +64,8 @@ class CellChange:
 class RowChange:
     key: str
     cells: tuple[CellChange, ...]
+    # The whole row as it now reads, so a reader (and the watch-list) sees whose row it is.
+    row: dict[str, Cell] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,7 @@ def _table_diff_from_dict(data: dict[str, Any]) -> TableDiff:
         rows_added=tuple(dict(r) for r in data.get("rows_added", ())),
         rows_removed=tuple(dict(r) for r in data.get("rows_removed", ())),
         rows_changed=tuple(
-            RowChange(key=r["key"], cells=tuple(CellChange(**c) for c in r["cells"]))
+            RowChange(key=r["key"], cells=tuple(CellChange(**c) for c in r["cells"]), row=dict(r.get("row", {})))
             for r in data.get("rows_changed", ())
         ),
         rows_before=data.get("rows_before", 0),
@@ -538,7 +540,9 @@ def _row_change(
         for i, j, name in common
         if old_row[i] != new_row[j]
     )
-    return RowChange(key=key, cells=cells) if cells else None
+    if not cells:
+        return None
+    return RowChange(key=key, cells=cells, row={name: new_row[j] for _, j, name in common})
 
 
 def _key_text(value: Cell) -> str | None:

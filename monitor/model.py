@@ -153,7 +153,18 @@ def document_from_json(text: str | bytes) -> Document:
 
 
 def file_content_to_json(content: FileContent) -> str:
-    return canonical_json(asdict(content))
+    """Hand-built rather than ``asdict``, which deep-copies every cell (0.9 s on 50,000 rows)."""
+    data = {
+        "error": content.error,
+        "format": content.format,
+        "page_count": content.page_count,
+        "sections": [
+            {"number": s.number, "page": s.page, "paragraphs": list(s.paragraphs), "title": s.title}
+            for s in content.sections
+        ],
+        "tables": [{"header": list(t.header), "name": t.name, "rows": t.rows} for t in content.tables],
+    }
+    return canonical_json(data)
 
 
 def file_content_from_json(text: str | bytes) -> FileContent:

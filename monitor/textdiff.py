@@ -73,11 +73,18 @@ def _diff_stretch(
         ops.extend(_small_diff(a, alo, ahi, b, blo, bhi))
         return ops
     prev_a, prev_b = alo, blo
+    run_a = run_b = -1  # start of the current run of consecutive anchors
     for ia, ib in anchors:
         if ia > prev_a or ib > prev_b:
+            if run_a >= 0:
+                ops.append(("equal", run_a, prev_a, run_b, prev_b))
             stack.append((prev_a, ia, prev_b, ib))
-        ops.append(("equal", ia, ia + 1, ib, ib + 1))
+            run_a, run_b = ia, ib
+        elif run_a < 0:
+            run_a, run_b = ia, ib
         prev_a, prev_b = ia + 1, ib + 1
+    if run_a >= 0:
+        ops.append(("equal", run_a, prev_a, run_b, prev_b))
     if prev_a < ahi or prev_b < bhi:
         stack.append((prev_a, ahi, prev_b, bhi))
     return ops
@@ -96,9 +103,8 @@ def _unique_anchors(
         item = b[j]
         if item in seen_a:
             seen_b[item] = -1 if item in seen_b else j
-    pairs = sorted(
-        (seen_a[item], j) for item, j in seen_b.items() if j >= 0 and seen_a[item] >= 0
-    )
+    # seen_a keeps first-insertion order, which is position order in a: no sort needed.
+    pairs = [(i, seen_b[item]) for item, i in seen_a.items() if i >= 0 and seen_b.get(item, -1) >= 0]
     return _longest_increasing(pairs)
 
 

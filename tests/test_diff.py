@@ -132,6 +132,8 @@ def test_register_replaced_in_place_reports_rows():
     assert table["rows_changed"][0]["cells"] == [{"column": "Purpose", "before": "Immigration enforcement", "after": "Immigration enforcement and removals"}]
     assert [r["Reference"] for r in table["rows_removed"]] == ["DS00752"]
     assert report.headline.startswith("file replaced: DfE external data shares: April to June 2026 (1 row removed, 1 changed")
+    assert table["rows_changed"][0]["row"]["Organisation"] == "Home Office"
+    assert "Home Office" in report.terms  # a changed row of a Home Office share counts
 
 
 def test_new_quarterly_workbook_is_compared_with_last_quarter():
