@@ -9,6 +9,8 @@ parent, the next page of search results.
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -20,13 +22,17 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from monitor.extract.govuk import attachments_from_item, parent_path
-from monitor.extract.html import page_attachments
+from monitor.extract.html import looks_like_error_page, page_attachments, parse_html
 from monitor.urls import host_allowed, normalise_url
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
-from spiders.settings import HANDLED_STATUSES
+from spiders.settings import HANDLED_STATUSES, MAX_REDIRECTS
 
 SEARCH_FIELDS = ("title", "link", "description", "public_timestamp", "format", "content_store_document_type")
-JSON_RETRIES = 2
+BODY_RETRIES = 2  # a 200 whose body cannot be what it claims (truncated, an error page) is asked again
+JSON_ROLES = ("api", "parent", "search")
+FILE_ROLES = ("attachment", "former")
+_HTML_START = re.compile(rb"^\s*(<!doctype html|<html)", re.IGNORECASE)
+_HTML_END = re.compile(rb"</(html|body)\s*>", re.IGNORECASE)
 
 
 class GovukSpider(scrapy.Spider):
@@ -92,12 +98,13 @@ class GovukSpider(scrapy.Spider):
     # -- callbacks --------------------------------------------------------------------------
     def on_api(self, response: Response) -> Iterator[Any]:
         target: TargetPlan = response.meta["dfe_target"]
-        if response.status == 200 and not _is_json(response.body):
-            retry = self._json_retry(response)
+        problem = self._problem(response)
+        if problem is not None:
+            retry = self._body_retry(response)
             if retry is not None:
                 yield retry
                 return
-        capture = self._capture(response)
+        capture = self._capture(response, problem)
         yield capture
         if response.status == 404:  # no API item: the rendered page is all there is
             yield self._request(target.fetch_url, self.on_page, "page", target)
@@ -116,25 +123,37 @@ class GovukSpider(scrapy.Spider):
                     yield self._request(f"{self.base}/api/content{parent}", self.on_parent, "parent", target)
 
     def on_parent(self, response: Response) -> Iterator[Any]:
-        if response.status == 200 and not _is_json(response.body):
-            retry = self._json_retry(response)
-            if retry is not None:
-                yield retry
-                return
-        yield self._capture(response)
+        yield from self._checked(response)
 
     def on_page(self, response: Response) -> Iterator[Any]:
         target: TargetPlan = response.meta["dfe_target"]
-        yield self._capture(response)
+        problem = self._problem(response)
+        if problem is not None:
+            retry = self._body_retry(response)
+            if retry is not None:
+                yield retry
+                return
+        capture = self._capture(response, problem)
+        yield capture
         if response.status == 304:
             yield from self._files(list(target.known_attachments), target)
-        elif response.status == 200:
+        elif response.status == 200 and capture.error is None:
             files = [a.url for a in page_attachments(response.body, response.url, target.selector) if a.attachment_type == "file"]
             yield from self._files(files, target)
             yield from self._former_files(files, target)
 
     def on_file(self, response: Response) -> Iterator[Any]:
-        yield self._capture(response)
+        yield from self._checked(response)
+
+    def _checked(self, response: Response) -> Iterator[Any]:
+        """The capture of a response, asked again first if its body cannot be right."""
+        problem = self._problem(response)
+        if problem is not None:
+            retry = self._body_retry(response)
+            if retry is not None:
+                yield retry
+                return
+        yield self._capture(response, problem)
 
     def on_search(self, response: Response) -> Iterator[Any]:
         entry: DiscoverPlan = response.meta["dfe_discover"]
@@ -179,23 +198,31 @@ class GovukSpider(scrapy.Spider):
             role=request.meta.get("dfe_role", "page"),
             url=first_url,
             final_url=request.url,
-            error=describe_failure(failure, request),
+            error=describe_failure(failure, request, self.settings.getint("DOWNLOAD_MAXSIZE") if hasattr(self, "crawler") else None),
             redirects=redirects,
             meta=meta,
         )
 
     # -- helpers ----------------------------------------------------------------------------
-    def _json_retry(self, response: Response) -> Request | None:
-        attempt = response.meta.get("dfe_json_retries", 0)
-        if attempt >= JSON_RETRIES:
+    def _problem(self, response: Response) -> str | None:
+        if response.status != 200:
+            return None
+        return body_problem(response.meta.get("dfe_role", "page"), response.body, _header(response.headers, b"Content-Type"))
+
+    def _body_retry(self, response: Response) -> Request | None:
+        """Ask once more (with the usual backoff) for an answer whose body cannot be right."""
+        attempt = response.meta.get("dfe_body_retries", 0)
+        if attempt >= BODY_RETRIES:
             return None
         request = response.request
         assert request is not None
         retry = request.replace(dont_filter=True)
-        retry.meta["dfe_json_retries"] = attempt + 1
+        retry.meta["dfe_body_retries"] = attempt + 1
+        backoff = self.settings.getfloat("DFE_BACKOFF_SECONDS", 0.0) if hasattr(self, "crawler") else 0.0
+        retry.meta["dfe_not_before"] = time.monotonic() + backoff * (2**attempt)
         return retry
 
-    def _capture(self, response: Response, **meta: Any) -> Capture:
+    def _capture(self, response: Response, problem: str | None = None, **meta: Any) -> Capture:
         request = response.request
         assert request is not None
         target: TargetPlan | None = response.meta.get("dfe_target")
@@ -211,8 +238,9 @@ class GovukSpider(scrapy.Spider):
             note = response.meta.get("dfe_retry_note")
             if note:
                 error += f"; {note}"
-        elif response.meta.get("dfe_role") in ("api", "parent") and not _is_json(response.body):
-            error = "the Content API answer is not valid JSON (truncated or garbled), after retries"
+        elif problem is not None:
+            attempts = response.meta.get("dfe_body_retries", 0) + 1
+            error = f"{problem} ({attempts} attempts)"
             body = None
         headers = response.headers
         return Capture(
@@ -238,6 +266,44 @@ def _header(headers: Any, name: bytes) -> str | None:
     return value.decode("latin-1").strip() if value else None
 
 
+def body_problem(role: str, body: bytes, content_type: str | None = None) -> str | None:
+    """Why a 200 answer cannot be the content it claims to be, or None.
+
+    Checks of the transport only — is the body complete, is it GOV.UK's own error page — never of
+    what the content means: a 200 "Sorry, there is a problem with the service" page, an empty
+    body or a page cut off mid-way must count as a failed fetch, never as a new version.
+    """
+    if not body.strip():
+        return "the answer is empty (status 200 with no body)"
+    html = bool(_HTML_START.match(body[:512])) or "html" in (content_type or "").lower()
+    if role in JSON_ROLES:
+        if _is_json(body):
+            return None
+        title = _error_page_title(body) if html else None
+        api = "Search API" if role == "search" else "Content API"
+        if title:
+            return f"GOV.UK served an error page ({title!r}) with status 200 instead of the {api} answer"
+        return f"the {api} answer is not valid JSON (truncated or garbled)"
+    if not html or (role in FILE_ROLES and not _HTML_START.match(body[:512])):
+        return None  # a file: its bytes are whatever they are
+    title = _error_page_title(body)
+    if title:
+        return f"GOV.UK served an error page ({title!r}) with status 200, not the content"
+    if role == "page":
+        if b"\x00" in body:
+            return "the page contains NUL bytes (garbled in transit)"
+        if not _HTML_END.search(body[-65536:]):
+            return "the page is incomplete: it ends before </html> (truncated)"
+    return None
+
+
+def _error_page_title(body: bytes) -> str | None:
+    try:
+        return looks_like_error_page(parse_html(body))
+    except Exception:  # noqa: BLE001 - a page too broken to parse is not an error page we know
+        return None
+
+
 def _is_json(body: bytes) -> bool:
     try:
         json.loads(body)
@@ -246,17 +312,25 @@ def _is_json(body: bytes) -> bool:
     return True
 
 
-def describe_failure(failure: Failure, request: Request) -> str:
+_EXPECTED_SIZE = re.compile(r"(Expected to receive|Received) (\d+) bytes which is larger than download max size \((\d+)\)")
+_DECOMPRESSED_SIZE = re.compile(r"\((\d+) B compressed, (\d+) B decompressed so far\) exceeded DOWNLOAD_MAXSIZE \((\d+) B\)")
+
+
+def describe_failure(failure: Failure, request: Request, max_bytes: int | None = None) -> str:
     """One line saying what went wrong with a request, for the fetch log and the feed."""
     exc = failure.value
     name = type(exc).__name__
     timeout = request.meta.get("download_timeout")
+    hops = [str(u) for u in request.meta.get("redirect_urls", [])]
     if isinstance(exc, IgnoreRequest):
         text = str(exc) or "request ignored"
         if "robots" in text.lower():
             text = "forbidden by robots.txt"
         elif "max redirections" in text.lower():
-            text = f"too many redirects ({len(request.meta.get('redirect_urls', []))} hops); not followed"
+            text = f"too many redirects (more than {MAX_REDIRECTS}); not followed: {' -> '.join([*hops, request.url])}"
+        elif (match := _DECOMPRESSED_SIZE.search(text)) is not None:
+            compressed, _so_far, cap = match.groups()
+            text = f"refused: {request.url} decompresses to more than {cap} bytes ({compressed} bytes compressed), over the size cap fetch.max_bytes = {cap}; not read further"
     elif "Timeout" in name:
         text = f"no answer within {timeout:g} s (timed out)" if timeout else "timed out"
     elif name in ("CannotResolveHostError", "DNSLookupError"):
@@ -264,7 +338,15 @@ def describe_failure(failure: Failure, request: Request) -> str:
     elif "ConnectionRefused" in name:
         text = "connection refused"
     elif name == "DownloadCancelledError" or "Cancelled" in name:
-        text = f"refused: {exc}"
+        match = _EXPECTED_SIZE.search(str(exc))
+        if match is not None:
+            how, size, cap = match.groups()
+            said = "is" if how.startswith("Expected") else "sent more than"
+            text = f"refused: {request.url} {said} {size} bytes, over the size cap fetch.max_bytes = {cap}; not read further"
+        elif max_bytes:
+            text = f"refused: {request.url} sent more than {max_bytes} bytes (no length announced), over the size cap fetch.max_bytes = {max_bytes}; not read further"
+        else:
+            text = f"refused: {exc}"
     elif name in ("ResponseDataLossError", "ResponseFailed", "PotentialDataLoss") or "DataLoss" in name:
         text = "the connection closed before the whole body arrived"
     elif name in ("ResponseNeverReceived", "ConnectionLost", "ConnectionDone"):

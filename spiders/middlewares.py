@@ -1,4 +1,5 @@
-"""Downloader middlewares: the host allow-list, and retries that are polite to GOV.UK."""
+"""Downloader middlewares: the host allow-list (and redirect loops), retries that are polite to
+GOV.UK, and robots.txt without tracebacks."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -26,8 +28,13 @@ class OffListHost(IgnoreRequest):
     """A request (often a redirect) to a host outside fetch.allowed_hosts."""
 
 
+class RedirectLoop(IgnoreRequest):
+    """A redirect back to an address already visited on the way."""
+
+
 class HostGuardMiddleware:
-    """Refuses every request to a host outside ``allowed_hosts`` — redirects included."""
+    """Refuses every request to a host outside ``allowed_hosts`` — redirects included — and
+    every redirect back to an address already visited (a loop), before it is sent."""
 
     def __init__(self, allowed_hosts: list[str]) -> None:
         self.allowed_hosts = allowed_hosts
@@ -40,10 +47,36 @@ class HostGuardMiddleware:
         return cls(hosts)
 
     def process_request(self, request: Request) -> None:
+        via = [str(u) for u in request.meta.get("redirect_urls", [])]
         if not host_allowed(request.url, self.allowed_hosts):
-            via = request.meta.get("redirect_urls")
             where = f" (redirected from {via[-1]})" if via else ""
             raise OffListHost(f"refused {request.url}{where}: host {urlsplit(request.url).netloc!r} is not in fetch.allowed_hosts")
+        if request.url in via:
+            raise RedirectLoop(f"redirect loop; not followed: {' -> '.join([*via, request.url])}")
+
+
+class _QuietRobotsErrors(logging.Filter):
+    """Scrapy logs a failed robots.txt download as an ERROR with a traceback; cron mails every
+    line on stderr. The failure is not ours to report (Scrapy then allows everything, and each
+    request's own failure is in the fetch log): one INFO line, shown with --verbose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and record.getMessage().startswith("Error downloading"):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info = None
+            record.exc_text = None
+            record.msg, record.args = "robots.txt could not be fetched (%s); treating every path as allowed", (record.getMessage()[:300],)
+        return True
+
+
+class QuietRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, without a traceback on stderr when robots.txt fails."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        robots_log = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
+        if not any(isinstance(f, _QuietRobotsErrors) for f in robots_log.filters):
+            robots_log.addFilter(_QuietRobotsErrors())
 
 
 class PoliteRetryMiddleware:

@@ -41,6 +41,9 @@ def build_settings(
         "DOWNLOAD_DELAY": delay_seconds,
         "DOWNLOAD_DELAY_JITTER": 0,  # the delay is a floor, never shortened at random
         "DOWNLOAD_TIMEOUT": timeout_seconds,
+        # getaddrinfo (IPv4 and IPv6, the system's own resolver configuration) rather than
+        # Scrapy's default gethostbyname (IPv4 only); DOWNLOAD_TIMEOUT bounds the lookup too.
+        "TWISTED_DNS_RESOLVER": "scrapy.resolver.CachingHostnameResolver",
         "DNS_TIMEOUT": min(timeout_seconds, 30),
         "DOWNLOAD_MAXSIZE": max_bytes,
         "DOWNLOAD_WARNSIZE": 0,
@@ -62,6 +65,8 @@ def build_settings(
             "spiders.middlewares.HostGuardMiddleware": 40,
             "spiders.middlewares.PoliteRetryMiddleware": 550,
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "spiders.middlewares.QuietRobotsTxtMiddleware": 100,
         },
         "ITEM_PIPELINES": {"spiders.pipelines.SinkPipeline": 100},
         "DFE_ALLOWED_HOSTS": list(allowed_hosts),
