@@ -5,11 +5,18 @@
 * Writers start with ``BEGIN IMMEDIATE`` (a plain ``BEGIN`` that later writes fails at once with
   "database is locked", busy timeout or not); readers use a plain deferred ``BEGIN``.
 * The schema is created on first use; ``PRAGMA user_version`` records its version.
+* ``setup`` refuses a damaged file before anything is written to it (``PRAGMA quick_check``:
+  about 0.15 s per 300 MB when cached, 2.7 s cold), and a stored blob that no longer
+  decompresses is reported as damage, not as a bug.
+* ``DFE_MONITOR_MAX_PAGE_COUNT`` (tests only) caps the file at that many pages: SQLite then
+  answers "database or disk is full" (SQLITE_FULL) exactly as it does when the disk fills up.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +29,7 @@ from sqlalchemy.orm import Session
 from storage.models import SCHEMA_VERSION, Base
 
 BUSY_TIMEOUT_MS = 30_000
+MAX_PAGE_COUNT_ENV = "DFE_MONITOR_MAX_PAGE_COUNT"  # test hook: simulate a full disk
 
 
 class StorageFailure(Exception):
@@ -51,10 +59,20 @@ class Database:
 
     def setup(self) -> None:
         """Check the file is a usable database and create the schema if it is new."""
+        try:
+            self._setup()
+        except StorageFailure as exc:
+            why = unwritable_reason(self.url)
+            raise StorageFailure(f"{exc} ({why})" if why else str(exc)) from None
+
+    def _setup(self) -> None:
         with translate_errors():
             with self.engine.connect() as conn:
                 if self.is_sqlite:
                     conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+                    problems = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA quick_check(3)")]
+                    if problems != ["ok"]:
+                        raise DatabaseCorrupt(" ".join(" ".join(problems).split())[:300])
                     version = conn.exec_driver_sql("PRAGMA user_version").scalar() or 0
                     if version > SCHEMA_VERSION:
                         raise StorageFailure(
@@ -98,6 +116,9 @@ def _tune_sqlite(engine: Engine) -> None:
         if mode != "memory":
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
+        max_pages = os.environ.get(MAX_PAGE_COUNT_ENV, "")
+        if max_pages.isdigit():
+            cursor.execute(f"PRAGMA max_page_count = {int(max_pages)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -123,6 +144,8 @@ def translate_errors() -> Iterator[None]:
     """Turn driver errors people can act on into StorageFailure / DatabaseCorrupt."""
     try:
         yield
+    except zlib.error as exc:  # a stored blob no longer decompresses: the file is damaged
+        raise DatabaseCorrupt(f"a stored blob is damaged ({exc})") from exc
     except (DBAPIError, OperationalError, sqlite3.DatabaseError) as exc:
         message = str(getattr(exc, "orig", exc)).lower()
         if any(marker in message for marker in CORRUPT_MARKERS):
@@ -130,6 +153,23 @@ def translate_errors() -> Iterator[None]:
         if any(marker in message for marker in STORAGE_MARKERS):
             raise StorageFailure(str(getattr(exc, "orig", exc))) from exc
         raise
+
+
+def unwritable_reason(url: str) -> str | None:
+    """Why a SQLite database file (and its -wal/-shm files) cannot be written, if we can tell."""
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return None
+    path = Path(url[len("sqlite:///") :])
+    folder = path.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return f"{folder} is on a read-only file system"
+    except OSError:
+        return None
+    for candidate in (path, folder):
+        if candidate.exists() and not os.access(candidate, os.W_OK):
+            return f"no permission to write {candidate}"
+    return None
 
 
 def check_readable(url: str) -> None:
