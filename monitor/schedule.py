@@ -67,6 +67,9 @@ log = logging.getLogger("dfe-monitor.schedule")
 MAIN_JOB_ID = "all"
 MISFIRE_GRACE_SECONDS = 6 * 60 * 60  # a check up to six hours late still runs (once)
 STOP_GRACE_SECONDS = 5.0  # SIGTERM to the child, then SIGKILL after this long
+# A check running longer than this is stuck (a normal one takes minutes): end it, so that one
+# hung check cannot silence the daemon for good.
+MAX_CHECK_SECONDS = 3 * 60 * 60
 # Test-only: run the main job every N seconds instead of on its cron (same job code).
 TEST_INTERVAL_ENV = "DFE_MONITOR_TEST_INTERVAL_SECONDS"
 
@@ -151,11 +154,13 @@ class ChildRunner:
     never receive our signals.
     """
 
-    def __init__(self, stop_grace: float = STOP_GRACE_SECONDS, echo: IO[str] | None = None) -> None:
+    def __init__(self, stop_grace: float = STOP_GRACE_SECONDS, echo: IO[str] | None = None, max_seconds: float = MAX_CHECK_SECONDS) -> None:
         self.stop_grace = stop_grace
+        self.max_seconds = max_seconds
         self.echo = echo if echo is not None else sys.stderr
         self._lock = threading.Lock()  # guards _proc, _stopping, and reaping vs. signalling
         self._proc: subprocess.Popen[str] | None = None
+        self._terminated: subprocess.Popen[str] | None = None
         self._done = threading.Event()
         self._stopping = False
 
@@ -183,9 +188,13 @@ class ChildRunner:
             _pump(proc.stdout, stdout, None),
             _pump(proc.stderr, stderr, self.echo),  # the child's own messages, as they come
         ]
+        watchdog = threading.Timer(self.max_seconds, self._overtime, args=[proc])
+        watchdog.daemon = True
+        watchdog.start()
         try:
             _wait_exited(proc.pid)
         finally:
+            watchdog.cancel()
             with self._lock:
                 _signal_group(proc.pid, signal.SIGKILL)  # anything the child left behind
                 code = proc.wait()
@@ -202,18 +211,37 @@ class ChildRunner:
         with self._lock:
             self._stopping = True
             proc = self._proc
-            if proc is None:
-                return
+        if proc is not None:
             log.info("stopping the running check (pid %d)", proc.pid)
-            with suppress(ProcessLookupError):
-                os.kill(proc.pid, signal.SIGTERM)
+            self._end(proc)
+
+    def _overtime(self, proc: subprocess.Popen[str]) -> None:
+        log.error("the check (pid %d) has run for more than %s: stopping it", proc.pid, _duration(self.max_seconds))
+        self._end(proc)
+
+    def _end(self, proc: subprocess.Popen[str]) -> None:
+        """SIGTERM ``proc`` alone, once; SIGKILL its group if it is still there after the grace."""
+        with self._lock:
+            if self._proc is not proc:
+                return  # already ended (and perhaps reaped: its PID is no longer ours to signal)
+            if self._terminated is not proc:  # never twice: a second SIGTERM means "at once"
+                self._terminated = proc
+                with suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGTERM)
         if self._done.wait(self.stop_grace):
             return
         with self._lock:
-            if not self._done.is_set():
+            if self._proc is proc:
                 log.warning("the check (pid %d) did not stop within %.0f s; killing it", proc.pid, self.stop_grace)
                 _signal_group(proc.pid, signal.SIGKILL)
         self._done.wait(self.stop_grace)
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
 
 
 def _wait_exited(pid: int) -> None:

@@ -245,6 +245,19 @@ def test_a_per_target_check_is_a_run_of_only_that_target(fixture_site, tmp_path)
     assert [r[1:3] for r in runs_table(tmp_path)] == [("completed", "run"), ("completed", "run --target")]
 
 
+def test_a_check_that_runs_too_long_is_ended_and_the_next_one_runs(caplog):
+    caplog.set_level(logging.INFO, logger="dfe-monitor.schedule")
+    runner = ChildRunner(stop_grace=1.0, echo=io.StringIO(), max_seconds=1.0)
+    started = time.monotonic()
+    outcome = runner.run([sys.executable, "-c", SLEEPER, "obey"])
+    assert outcome is not None and outcome.exit_code == -signal.SIGTERM
+    assert 1.0 <= time.monotonic() - started < 3.0
+    wait_for(lambda: not alive(int(outcome.summary or 0)), 5, "the grandchild to end with its group")
+    assert [r.getMessage() for r in caplog.records] == [f"the check (pid {outcome.pid}) has run for more than 1 s: stopping it"]
+    again = runner.run([sys.executable, "-c", "print('run 9 completed: fine')"])
+    assert again is not None and (again.exit_code, again.summary) == (0, "run 9 completed: fine")
+
+
 # -- the daemon as a process, against the fixture site -------------------------------------------
 
 
@@ -354,6 +367,7 @@ def test_real_every_minute_cron_runs_the_main_and_a_target_job_in_turn(fixture_s
     daemon = start_daemon(config, log)
 
     def both_completed() -> bool:
+        assert "ERROR" not in log.read_text(), log.read_text()  # fail now, not after the timeout
         return {r[2] for r in runs_table(tmp_path) if r[1] == "completed"} == {"run", "run --target"}
 
     try:
