@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -100,13 +100,15 @@ class PoliteRetryMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PoliteRetryMiddleware:
         s = crawler.settings
-        return cls(
+        middleware = cls(
             s.getint("DFE_RETRIES", 3),
             s.getfloat("DFE_BACKOFF_SECONDS", 2.0),
             s.getfloat("DFE_MAX_RETRY_AFTER", 600.0),
             [int(c) for c in s.getlist("DFE_RETRY_HTTP_CODES")],
             crawler,
         )
+        crawler.signals.connect(middleware.on_response_downloaded, signal=signals.response_downloaded)
+        return middleware
 
     async def process_request(self, request: Request) -> None:
         host = urlsplit(request.url).netloc
@@ -124,10 +126,43 @@ class PoliteRetryMiddleware:
             request.meta["dfe_retry_note"] = f"Retry-After of {retry_after:.0f} s is longer than fetch.max_retry_after_seconds ({self.max_retry_after:.0f} s)"
             return response
         if retry_after is not None and response.status in (429, 503):
-            host = urlsplit(request.url).netloc
-            self.host_paused_until[host] = max(self.host_paused_until.get(host, 0.0), time.monotonic() + retry_after)
-            log.info("%s answered %s with Retry-After %.0f s: pausing that host", request.url, response.status, retry_after)
+            self._pause_host(request, retry_after)  # done already if the signal came first
         return self._retry(request, f"HTTP {response.status}", retry_after) or response
+
+    def on_response_downloaded(self, response: Response, request: Request, spider: Any = None) -> None:
+        """Sent as soon as a response arrives, before the downloader sends the next request of
+        its queue for that host (and before ``process_response``): the moment to pause."""
+        if response.status not in (429, 503):
+            return
+        retry_after = parse_retry_after(response.headers.get(b"Retry-After"))
+        if retry_after is not None and retry_after <= self.max_retry_after:
+            self._pause_host(request, retry_after)
+
+    def _pause_host(self, request: Request, seconds: float) -> None:
+        host = urlsplit(request.url).netloc
+        until = time.monotonic() + seconds
+        if until <= self.host_paused_until.get(host, 0.0) + 0.5:
+            return
+        self.host_paused_until[host] = until
+        self._hold_queue(request, seconds)
+        log.info("%s asked for a pause of %.0f s (Retry-After): pausing every request to %s", request.url, seconds, host)
+
+    def _hold_queue(self, request: Request, seconds: float) -> None:
+        """Hold the downloader's queue for this host too: requests already past this middleware
+        wait there for their turn, and would otherwise go out during the pause. Uses the slot's
+        ``latercall``, Scrapy's own mechanism for download delays (checked with Scrapy 2.19)."""
+        downloader = getattr(getattr(self.crawler, "engine", None), "downloader", None)
+        try:
+            slot = downloader.slots.get(downloader.get_slot_key(request))  # type: ignore[union-attr]
+            if slot is None:
+                return
+            from scrapy.utils.asyncio import call_later
+
+            if slot.latercall is not None:
+                slot.latercall.cancel()
+            slot.latercall = call_later(seconds, downloader._latercall, slot)  # type: ignore[union-attr]
+        except AttributeError:  # another Scrapy: queued requests are then not held back
+            log.warning("cannot hold this Scrapy's download queue during a Retry-After pause")
 
     def process_exception(self, request: Request, exception: Exception) -> Request | None:
         if isinstance(exception, IgnoreRequest):

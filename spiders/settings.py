@@ -39,6 +39,7 @@ def build_settings(
         "CONCURRENT_REQUESTS": 8,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
         "DOWNLOAD_DELAY": delay_seconds,
+        "DOWNLOADER": "spiders.downloader.OneAtATimeDownloader",  # per-host concurrency kept at delay 0
         "DOWNLOAD_DELAY_JITTER": 0,  # the delay is a floor, never shortened at random
         "DOWNLOAD_TIMEOUT": timeout_seconds,
         # getaddrinfo (IPv4 and IPv6, the system's own resolver configuration) rather than
