@@ -14,6 +14,7 @@ EXIT_SOFTWARE = 70  # sysexits EX_SOFTWARE: a bug; run again with --verbose and 
 EXIT_STORAGE = 74  # sysexits EX_IOERR: disk full, read-only database or feed folder
 EXIT_LOCKED = 75  # sysexits EX_TEMPFAIL: another run holds the lock
 EXIT_FEED_INVALID = 76  # the feed would have been invalid; the old one was kept
+EXIT_STOPPED = 143  # 128 + SIGTERM: stopped by a signal before the crawl finished
 
 
 class MonitorError(Exception):
@@ -52,6 +53,12 @@ class NothingFetched(MonitorError):
 
 class FeedInvalid(MonitorError):
     exit_code = EXIT_FEED_INVALID
+
+
+class RunStopped(MonitorError):
+    """SIGTERM / Ctrl-C arrived during the crawl: the run was recorded as aborted."""
+
+    exit_code = EXIT_STOPPED
 
 
 class ExtractionError(MonitorError):

@@ -10,13 +10,21 @@ import contextlib
 import json
 import logging
 import os
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from monitor.config import Config
-from monitor.errors import CorruptDatabase, MonitorError, NothingFetched, StorageError
+from monitor.errors import (
+    CorruptDatabase,
+    MonitorError,
+    NothingFetched,
+    RunStopped,
+    StorageError,
+    UsageError,
+)
 from monitor.extract.safety import Limits
 from monitor.lock import RunLock
 from monitor.model import document_from_json
@@ -45,6 +53,7 @@ class RunResult:
     feed_entries: int = 0
     feed_path: str = ""
     errors: list[str] = field(default_factory=list)
+    search_failures: int = 0
 
     def summary_line(self) -> str:
         c = self.counts
@@ -62,6 +71,8 @@ class RunResult:
             parts.append(f"{c.new} discovered")
         line = ", ".join(parts)
         line += f"; {c.changes} feed entries added; {self.requests} requests ({self.not_modified} not modified, {_size(self.bytes_downloaded)} downloaded)"
+        if self.search_failures:
+            line += f"; {self.search_failures} discovery searches failed"
         return line
 
 
@@ -123,53 +134,76 @@ def run_once(config: Config, *, only: Sequence[str] | None = None, now: Callable
 
 def _run_locked(config: Config, db: Database, only: Sequence[str] | None, now: Callable[[], datetime], verbose: bool) -> RunResult:
     started = now()
+    with db.read() as session:
+        check_target_names(session, only)
     with db.write() as session:
         aborted = repo.abort_stale_runs(session, started)
         if aborted:
             log.warning("%d earlier run(s) had been killed before finishing; marked aborted", aborted)
         repo.sync_configured_targets(session, [repo.TargetSpec(t.url, t.name, t.category) for t in config.targets], started)
         run_id = repo.start_run(session, started, os.getpid(), "run" if not only else "run --target")
+    result = RunResult(run_id=run_id, status="running", counts=RunCounts(), feed_path=str(config.feed_path))
+    try:
+        return _check(config, db, only, now, verbose, result)
+    except MonitorError as exc:
+        _finish(db, result, "aborted" if isinstance(exc, RunStopped) else "failed", now(), str(exc))
+        raise
+    except Exception as exc:
+        _finish(db, result, "failed", now(), f"internal error: {type(exc).__name__}: {exc}")
+        raise
+
+
+def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callable[[], datetime], verbose: bool, result: RunResult) -> RunResult:
+    run_id = result.run_id
     with db.read() as session:
         plan = build_plan(session, config, only)
     sink = StorageSink(db, run_id, now)
     stats = crawl(plan, config, sink, verbose=verbose)
     if sink.failure is not None:
         raise sink.failure
-    result = RunResult(run_id=run_id, status="running", counts=RunCounts(), feed_path=str(config.feed_path))
     result.requests = int(stats.get("downloader/request_count", 0))
     result.not_modified = int(stats.get("downloader/response_status_count/304", 0))
     result.bytes_downloaded = int(stats.get("downloader/response_bytes", 0))
-    if stats.get("finish_reason") == "shutdown":
-        with db.write() as session:
-            repo.finish_run(session, run_id, "aborted", _summary(result), now(), "stopped by a signal before the crawl finished")
-        raise MonitorError("the run was stopped by a signal before it finished; nothing was processed")
+    result.search_failures = sink.search_failures
+    if stats.get("finish_reason") != "finished":
+        raise RunStopped(f"the run was stopped ({stats.get('finish_reason')}) before the crawl finished; nothing was processed and the feed was left as it was")
 
     processed_at = now()
     processor = Processor(db, process_settings(config), run_id, processed_at)
     if not sink.successes:
-        result.status = "failed"
         first = sink.first_error or "no request got an answer"
-        with db.write() as session:
-            repo.finish_run(session, run_id, "failed", _summary(result), now(), first)
         raise NothingFetched(f"nothing could be fetched ({sink.failures} requests failed; first error: {first}); the database's versions and the feed were left as they were")
     if only is None:
         discover_new(db, config, run_id, processor, processed_at)
-    urls = None
-    if only is not None:
-        urls = [t.url for t in plan.targets]
+    urls = [t.target_url for t in plan.targets] if only is not None else None
     counts = processor.process(urls)
     result.counts = counts
     result.errors = counts.errors
     result.status = "partial" if counts.failed else "completed"
-    try:
-        result.feed_entries = publish_feed(db, path=config.feed_path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=processed_at, pages_dir=config.pages_path)
-    except MonitorError as exc:
-        with db.write() as session:
-            repo.finish_run(session, run_id, "failed", _summary(result), now(), str(exc))
-        raise
-    with db.write() as session:
-        repo.finish_run(session, run_id, result.status, _summary(result), now())
+    result.feed_entries = publish_feed(db, path=config.feed_path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=processed_at, pages_dir=config.pages_path)
+    _finish(db, result, result.status, now(), None)
     return result
+
+
+def _finish(db: Database, result: RunResult, status: str, when: datetime, error: str | None) -> None:
+    """Record how the run ended; a database that cannot even take that is already reported."""
+    result.status = status
+    try:
+        with db.write() as session:
+            repo.finish_run(session, result.run_id, status, _summary(result), when, error)
+    except (StorageFailure, DatabaseCorrupt):
+        log.warning("could not record the end of run %d in the database", result.run_id)
+
+
+def check_target_names(session: Any, only: Sequence[str] | None) -> None:
+    """``--target`` names must name known targets: a typo is a usage error, not an empty run."""
+    if not only:
+        return
+    known = {t.name for t in repo.active_targets(session)} | {t.url for t in repo.active_targets(session)}
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        names = ", ".join(sorted(t.name for t in repo.active_targets(session))[:10])
+        raise UsageError(f"--target {unknown[0]!r} names no watched target (known: {names})")
 
 
 def _summary(result: RunResult) -> dict[str, Any]:
@@ -230,6 +264,7 @@ class StorageSink:
         self.failures = 0
         self.first_error: str | None = None
         self.failure: MonitorError | None = None
+        self.search_failures = 0
 
     def __call__(self, capture: Capture) -> None:
         if self.failure is not None:
@@ -240,6 +275,7 @@ class StorageSink:
             self.successes += 1  # an answer, and a meaningful one
         else:
             self.failures += 1
+            self.search_failures += capture.role == "search"
             self.first_error = self.first_error or f"{capture.url}: {capture.error or capture.status}"
         try:
             with self.db.write() as session:
@@ -295,6 +331,10 @@ def crawl(plan: CrawlPlan, config: Config, sink: Callable[[Capture], None], *, v
     crawler = process.create_crawler(GovukSpider)
     process.crawl(crawler, plan=plan, sink=sink)
     process.start()
+    # Scrapy's handlers stay installed after the crawl and would swallow a stop request
+    # during processing: give the signals back their usual meaning.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     return dict(crawler.stats.get_stats()) if crawler.stats else {}
 
 
