@@ -17,7 +17,6 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -25,7 +24,7 @@ from monitor.config import Config
 from monitor.errors import CorruptDatabase, StorageError
 from storage import repo
 from storage.db import Database, DatabaseCorrupt, StorageFailure, check_readable
-from storage.models import DiscoverQuery, Fetch, Run, Target
+from storage.models import Fetch, Run, Target
 
 RECENT_RUNS = 5
 RECENT_SEARCHES = 200  # search requests looked at for each entry's newest outcome
@@ -165,9 +164,9 @@ def _target_status(config: Config, target: Target, now: datetime) -> TargetStatu
 
 def _discover_status(session: Session, query: str, key: str) -> DiscoverStatus:
     """A search that keeps failing adds nothing and says nothing in the feed: show it here."""
-    memory = session.get(DiscoverQuery, key)
-    found = session.scalar(select(func.count()).select_from(Target).where(Target.discovered_by == key)) or 0
-    searches = session.scalars(select(Fetch).where(Fetch.role == "search").order_by(Fetch.id.desc()).limit(RECENT_SEARCHES))
+    memory = repo.discover_memory(session, key)
+    found = repo.discovered_count(session, key)
+    searches = repo.recent_searches(session, RECENT_SEARCHES)
     newest = next((f for f in searches if _meta(f).get("discover_key") == key), None)
     error = newest.error if newest is not None and newest.error else None
     return DiscoverStatus(query, _utc(memory.last_run_at) if memory else None, found, error)

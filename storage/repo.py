@@ -251,3 +251,16 @@ def mark_discover_run(session: Session, key: str, now: datetime) -> None:
         session.add(DiscoverQuery(key=key, first_run_at=now, last_run_at=now))
     else:
         row.last_run_at = now
+
+
+def discovered_count(session: Session, key: str) -> int:
+    """How many targets a [[discover]] entry has added."""
+    return session.scalar(select(func.count()).select_from(Target).where(Target.discovered_by == key)) or 0
+
+
+def recent_searches(session: Session, limit: int) -> list[Fetch]:
+    return list(session.scalars(select(Fetch).where(Fetch.role == "search").order_by(Fetch.id.desc()).limit(limit)))
+
+
+def discover_memory(session: Session, key: str) -> DiscoverQuery | None:
+    return session.get(DiscoverQuery, key)
