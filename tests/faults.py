@@ -355,27 +355,27 @@ def feed_ids(xml: bytes) -> list[str]:
 @dataclass
 class CrashTrial:
     number: int
-    state: str
-    kill_after: float
-    killed: bool  # False: the run had finished before the signal
-    killed_run_status: str | None
+    state: str  # the site's state during the trial
+    kill_after: float  # seconds after the start of the run
+    phase: str  # where the kill landed: starting | crawling | processing | finished
+    killed_run_status: str | None  # after the recovery run
     recovery_exit: int
+    recovery_seconds: float
     integrity: str
     problems: list[str]
-    recovery_seconds: float
-    leftover_temp_files: int
+    leftover_temp_files: int  # a kill between a feed's temp file and its rename leaves one
 
 
 CRASH_TARGETS = tuple((f"Crash page {n}", f"/government/publications/crash-page-{n}", "privacy-notice") for n in range(6))
 
 
 def crash_site(root: Path) -> Site:
-    """Six publications whose text names the state, each with a CSV that does too."""
+    """Six publications whose text names the state, each with a 1,000-row CSV that does too."""
     site = Site(root)
     for state_name in ("before", "after"):
         state = site.state(state_name)
         for n, (name, path, _category) in enumerate(CRASH_TARGETS):
-            csv = f"Reference,State\nDS{n:05d},{state_name}\n".encode() + b"".join(f"R{i:05d},{state_name} row {i}\n".encode() for i in range(200))
+            csv = f"Reference,State\nDS{n:05d},{state_name}\n".encode() + b"".join(f"R{i:05d},{state_name} row {i}\n".encode() for i in range(1000))
             state.file(f"/media/crash{n}/data-{n}.csv", csv)
             paragraphs = "".join(f"<p>Paragraph {i} of {name}, state {state_name}.</p>" for i in range(40))
             state.item(path, title=name, body=f"<p>State marker: {state_name}.</p>{paragraphs}", change_history=[("2025-06-01T09:30:00.000+01:00", "First published.")], attachments=[attachment(f"crash{n}", f"data-{n}.csv", f"Data {n}", len(csv), "text/csv")])
@@ -427,23 +427,18 @@ def crash_trial(number: int, server: FixtureServer, config: Path, database: Path
     """Flip the site's state, start a run, SIGKILL it at a random moment, run again, check."""
     state = "after" if number % 2 == 0 else "before"
     server.set_state(state)
-    kill_after = rng.uniform(0.05, max_kill_after)
-    runs_before = query_db(database, "SELECT max(id) FROM runs")[0][0] if database.exists() else None
+    kill_after = rng.uniform(0.3 * max_kill_after, 0.9 * max_kill_after)
+    last_run = query_db(database, "SELECT coalesce(max(id), 0) FROM runs")[0][0]
     victim = start_monitor(config)
     try:
-        try:
-            victim.wait(timeout=kill_after)
-            killed = False
-        except subprocess.TimeoutExpired:
-            victim.send_signal(signal.SIGKILL)
-            victim.wait(timeout=30)
-            killed = True
+        victim.wait(timeout=kill_after)
+    except subprocess.TimeoutExpired:
+        victim.send_signal(signal.SIGKILL)
     finally:
         if victim.poll() is None:
-            victim.kill()
-            victim.wait()
+            victim.wait(timeout=30)
         victim.communicate()
-    killed_run = query_db(database, "SELECT id FROM runs WHERE id > ? ORDER BY id LIMIT 1", runs_before or 0) if database.exists() else []
+    phase = kill_phase(database, last_run)
     started = time.monotonic()
     recovery = monitor(config, "run")
     seconds = time.monotonic() - started
@@ -453,23 +448,57 @@ def crash_trial(number: int, server: FixtureServer, config: Path, database: Path
     integrity = query_db(database, "PRAGMA integrity_check")[0][0]
     if integrity != "ok":
         problems.append(f"integrity_check: {integrity}")
-    status = None
-    if killed_run:
-        status = query_db(database, "SELECT status FROM runs WHERE id = ?", killed_run[0][0])[0][0]
-        if killed and status not in ("aborted", "completed"):
-            problems.append(f"the killed run {killed_run[0][0]} is recorded {status!r}, not aborted")
-        if status == "completed" and killed:
-            # killed after finishing its last write: legitimate, and rare
-            pass
+    killed = query_db(database, "SELECT status FROM runs WHERE id = ?", last_run + 1)
+    status = killed[0][0] if killed and phase != "starting" else None
+    if phase in ("crawling", "processing") and status != "aborted":
+        problems.append(f"the killed run {last_run + 1} is recorded {status!r}, not aborted")
     problems += check_history(database, state)
     if feed.exists():
-        problems += [f"feed: {p}" for p in feed_problems(feed.read_bytes())]
+        xml = feed.read_bytes()
+        problems += [f"feed: {p}" for p in feed_problems(xml)]
         changes_count = query_db(database, "SELECT count(*) FROM changes")[0][0]
-        if len(feed_ids(feed.read_bytes())) != changes_count:
-            problems.append(f"feed has {len(feed_ids(feed.read_bytes()))} entries for {changes_count} changes")
-    # a kill between writing the temp file and the rename leaves the temp file (never a torn feed)
-    leftovers = len(list(feed.parent.glob(".feed.atom.*.tmp")))
-    return CrashTrial(number, state, kill_after, killed, status, recovery.returncode, integrity, problems, seconds, leftovers)
+        if len(feed_ids(xml)) != changes_count:
+            problems.append(f"the feed has {len(feed_ids(xml))} entries for {changes_count} changes")
+    leftovers = len(list(feed.parent.glob(f".{feed.name}.*.tmp")))
+    return CrashTrial(number, state, kill_after, phase, status, recovery.returncode, seconds, integrity, problems, leftovers)
+
+
+def kill_phase(database: Path, last_run: int) -> str:
+    """Where the killed run had got to, from what it left in the database."""
+    run = query_db(database, "SELECT status FROM runs WHERE id = ?", last_run + 1)
+    if not run:
+        return "starting"  # before its first transaction (imports, lock, opening the database)
+    if run[0][0] != "running":
+        return "finished"
+    fetched = query_db(database, "SELECT count(*) FROM fetches WHERE run_id = ?", last_run + 1)[0][0]
+    if fetched >= 2 * len(CRASH_TARGETS):  # every page and file of the crash site: crawl done
+        return "processing"
+    return "crawling"
+
+
+def crash_loop(folder: Path, trials: int, seed: int = 1, report: Callable[[CrashTrial], None] | None = None) -> list[CrashTrial]:
+    """A crash site, a baseline run, then ``trials`` kill-and-recover trials."""
+    site = crash_site(folder / "site")
+    work = folder / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    with FixtureServer(site.root, "before") as server:
+        config = work / "config.toml"
+        config.write_text(config_for(server.url, CRASH_TARGETS), encoding="utf-8")
+        baseline = monitor(config, "run")
+        assert baseline.returncode == 0, baseline.stderr
+        server.set_state("after")
+        started = time.monotonic()
+        full = monitor(config, "run")  # a whole run with six changes: how long a kill can wait
+        assert full.returncode == 0, full.stderr
+        max_kill_after = time.monotonic() - started
+        results = []
+        for number in range(1, trials + 1):
+            trial = crash_trial(number, server, config, work / "monitor.db", work / "feed.atom", rng, max_kill_after)
+            results.append(trial)
+            if report is not None:
+                report(trial)
+    return results
 
 
 # -- hostile files -----------------------------------------------------------------------------
