@@ -70,9 +70,7 @@ def test_only_volatile_parts_change_nothing_is_reported(tmp_path):
         s.run()
         s.server.set_state("after")
         second = s.run()
-        third = s.run()
     assert first_line(second).startswith("run 2 completed: 3 targets checked, 3 unchanged, 0 changed, 0 failed;")
-    assert first_line(third).startswith("run 3 completed: 3 targets checked, 3 unchanged, 0 changed, 0 failed;")
     assert s.count("versions") == 3
     assert s.changes() == []
 
@@ -243,9 +241,7 @@ def charset_site(root):
 CHARSET_RUNS = [
     # (html page, Content API answer, CSV file): what each run's Content-Type header claims
     ("text/html; charset=iso-8859-1", "text/html; charset=windows-1252", "application/pdf"),
-    ("text/plain", "application/octet-stream", "text/html; charset=utf-16"),
-    ("application/json; charset=utf-16", "text/plain; charset=ascii", "text/csv; charset=latin-1"),
-    (None, None, None),
+    ("application/json; charset=utf-16", "text/plain; charset=ascii", "text/html; charset=utf-16"),
 ]
 
 

@@ -25,6 +25,8 @@ from faults import (
 
 from monitor.fixture_server import Fault
 
+pytestmark = pytest.mark.slow  # seven runs, about 30 s
+
 API_PRIVACY = f"/api/content{PRIVACY}"
 API_REGISTER = f"/api/content{REGISTER}"
 
