@@ -54,6 +54,10 @@ def build_settings(
         "METAREFRESH_ENABLED": False,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19 starts, by default, an HTTP server that runs Python code sent to it, and
+        # writes its port and token to ~/.local/state/scrapy/job_files (left behind when a run is
+        # killed). An unattended monitor wants neither.
+        "REMOTE_CONTROL_ENABLED": False,
         "RETRY_ENABLED": False,  # replaced by PoliteRetryMiddleware
         "HTTPCACHE_ENABLED": False,
         "LOG_LEVEL": log_level,

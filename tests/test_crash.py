@@ -26,3 +26,32 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(tmp_path
             assert trial.killed_run_status == "aborted"
     # the kills must land inside runs, not only before or after them
     assert {t.phase for t in trials} & {"crawling", "processing"}, [t.phase for t in trials]
+
+
+def test_a_killed_run_leaves_nothing_behind_outside_its_folders(tmp_path):
+    """No job files, sockets or state under the user's home: a SIGKILL cannot clean up, so the
+    run must not create anything it would have to clean up (Scrapy 2.19's remote-control server
+    writes ~/.local/state/scrapy/job_files/<pid>-….json unless it is turned off)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from faults import PRIVACY, scenario, wait_for
+
+    from monitor.fixture_server import Fault
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_STATE_HOME": str(home / "state"), "XDG_CACHE_HOME": str(home / "cache"), "XDG_DATA_HOME": str(home / "data")}
+    with scenario(tmp_path / "site") as s:
+        s.server.add_fault(f"/api/content{PRIVACY}", Fault(kind="slow", seconds=10, times=1))
+        victim = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(s.config)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: len(s.hits(f"/api/content{PRIVACY}")) == 1, what="the run to be crawling")
+            victim.send_signal(signal.SIGKILL)
+            victim.wait(timeout=10)
+        finally:
+            victim.kill()
+            victim.wait()
+    assert [str(p.relative_to(home)) for p in home.rglob("*")] == []
