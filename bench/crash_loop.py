@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{len(trials)} trials in {time.monotonic() - started:.0f} s; kills landed while "
         + ", ".join(f"{name} {phases[name]}" for name in ("starting", "crawling", "processing", "finished"))
         + f"; recovery runs {statistics.mean(t.recovery_seconds for t in trials):.1f} s on average"
-        + f"; feed temp files left by a kill: {sum(t.leftover_temp_files > 0 for t in trials)}"
+        + f"; feed temp files left behind by a kill: {sum(t.leftover_temp_files for t in trials)}"
     )
     print(f"{len(trials) - len(broken)} of {len(trials)} trials kept every invariant" + ("" if not broken else f"; BROKEN: {[t.number for t in broken]}"))
     return 1 if broken else 0
