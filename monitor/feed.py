@@ -11,6 +11,7 @@ import html
 import os
 import re
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,7 @@ MAX_TEXT_CHANGES = 25
 MAX_ROWS = 20
 MAX_SECTIONS = 15
 MAX_RUN_CHARS = 3_000  # one deleted or inserted run, before it is shortened
+MAX_PARAGRAPHS = 60  # paragraphs (deleted + inserted) shown in one entry's text changes
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -100,6 +102,15 @@ def build_feed(entries: Sequence[FeedEntry], *, title: str, feed_url: str, updat
     gen.generator("dfe-monitor", uri="https://example.org/dfe-monitor")
     gen.language("en")
     gen.updated(newest_first[0].detected_at if newest_first else updated)
+    try:
+        _add_entries(gen, newest_first)
+        xml = gen.atom_str(pretty=True)
+    except ValueError as exc:  # feedgen refuses an entry (an empty title or id, a bad date)
+        raise FeedInvalid(f"the feed could not be built ({exc}); the previous feed was kept") from None
+    return _fix_entry_links(xml)
+
+
+def _add_entries(gen: FeedGenerator, newest_first: Sequence[FeedEntry]) -> None:
     # feedgen prepends by default; append so the order we sorted is the order written.
     for entry in newest_first:
         item = gen.add_entry(order="append")
@@ -118,7 +129,6 @@ def build_feed(entries: Sequence[FeedEntry], *, title: str, feed_url: str, updat
             item.category(term="silent-edit", label="silent edit")
         item.summary(xml_safe(entry.summary))
         item.content(render_entry_html(entry), type="html")
-    return _fix_entry_links(gen.atom_str(pretty=True))
 
 
 def _fix_entry_links(xml: bytes) -> bytes:
@@ -182,13 +192,16 @@ def _text_changes_html(changes: list[dict[str, Any]]) -> str:
     if not changes:
         return ""
     out = ["<h3>Text</h3>"]
+    budget = [MAX_PARAGRAPHS]  # shared by every change of the entry
+    hidden = 0
     for change in changes[:MAX_TEXT_CHANGES]:
         where = f" in “{esc(change['section'])}”" if change.get("section") else ""
         op = change["op"]
+        old, new = change.get("old", []), change.get("new", [])
         if op == "added":
-            body = "".join(f"<p><ins>{_clip(t)}</ins></p>" for t in change.get("new", []))
+            body, cut = _paragraphs(new, "ins", budget)
         elif op == "removed":
-            body = "".join(f"<p><del>{_clip(t)}</del></p>" for t in change.get("old", []))
+            body, cut = _paragraphs(old, "del", budget)
         elif change.get("words"):
             runs = []
             for run_op, text in change["words"]:
@@ -198,14 +211,25 @@ def _text_changes_html(changes: list[dict[str, Any]]) -> str:
                     runs.append(f"<del>{_clip(text)}</del>")
                 else:
                     runs.append(_clip_context(text))
-            body = "<p>" + "".join(runs).replace("\n", "<br/>") + "</p>"
+            body, cut = "<p>" + "".join(runs).replace("\n", "<br/>") + "</p>", 0
         else:
-            body = "".join(f"<p><del>{_clip(t)}</del></p>" for t in change.get("old", []))
-            body += "".join(f"<p><ins>{_clip(t)}</ins></p>" for t in change.get("new", []))
+            removed, cut_old = _paragraphs(old, "del", budget)
+            added, cut_new = _paragraphs(new, "ins", budget)
+            body, cut = removed + added, cut_old + cut_new
+        hidden += cut
         out.append(f"<p><em>{esc(op.capitalize())}{where}:</em></p>{body}")
+    if hidden:
+        out.append(f"<p><em>… and {hidden} more paragraphs not shown.</em></p>")
     if len(changes) > MAX_TEXT_CHANGES:
         out.append(f"<p><em>… and {len(changes) - MAX_TEXT_CHANGES} more text changes not shown.</em></p>")
     return "\n".join(out)
+
+
+def _paragraphs(texts: list[str], tag: str, budget: list[int]) -> tuple[str, int]:
+    """Up to the remaining budget of paragraphs, marked; and how many were left out."""
+    shown = texts[: budget[0]]
+    budget[0] -= len(shown)
+    return "".join(f"<p><{tag}>{_clip(t)}</{tag}></p>" for t in shown), len(texts) - len(shown)
 
 
 def _clip_context(text: str, keep: int = 300) -> str:
@@ -326,11 +350,26 @@ def check_feed(xml: bytes) -> None:
             raise FeedInvalid(f"entry {entry_id} lacks a title or updated date; the previous feed was kept")
 
 
+STALE_TEMP_SECONDS = 600
+
+
+def _remove_stale_temp_files(path: Path) -> None:
+    """Temp files a killed writer left behind (a write takes milliseconds; these are old)."""
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except OSError:
+            pass
+
+
 def write_feed(path: Path, xml: bytes) -> None:
     """Check, then replace ``path`` atomically (temp file in the same folder, fsync, rename)."""
     check_feed(xml)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temp_files(path)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:

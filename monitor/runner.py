@@ -92,13 +92,16 @@ def open_database(config: Config) -> Database:
         db = Database(url)
         db.setup()
     except DatabaseCorrupt as exc:
-        raise CorruptDatabase(
-            f"the database {config.storage.database} is damaged ({exc}); keep a copy, then recover with "
-            f"`sqlite3 {config.storage.database} .recover | sqlite3 recovered.db` and point storage.database at it"
-        ) from None
+        raise CorruptDatabase(f"the database {config.storage.database} is damaged ({exc}); {recovery_hint(config)}") from None
     except StorageFailure as exc:
         raise StorageError(f"cannot use the database {config.storage.database}: {exc}") from None
     return db
+
+
+def recovery_hint(config: Config) -> str:
+    url = config.database_url
+    name = url[len("sqlite:///") :] if url.startswith("sqlite:///") else config.storage.database
+    return f"stop the runs, keep a copy of it, then recover with `sqlite3 {name} .recover | sqlite3 recovered.db` and point storage.database at recovered.db"
 
 
 def process_settings(config: Config) -> ProcessSettings:
@@ -127,7 +130,7 @@ def run_once(config: Config, *, only: Sequence[str] | None = None, now: Callable
         except StorageFailure as exc:
             raise StorageError(f"cannot write to the database {config.storage.database}: {exc}; the feed was left as it was") from None
         except DatabaseCorrupt as exc:
-            raise CorruptDatabase(f"the database {config.storage.database} is damaged ({exc})") from None
+            raise CorruptDatabase(f"the database {config.storage.database} is damaged ({exc}); {recovery_hint(config)}") from None
         finally:
             db.dispose()
 
@@ -147,6 +150,9 @@ def _run_locked(config: Config, db: Database, only: Sequence[str] | None, now: C
         return _check(config, db, only, now, verbose, result)
     except MonitorError as exc:
         _finish(db, result, "aborted" if isinstance(exc, RunStopped) else "failed", now(), str(exc))
+        raise
+    except (StorageFailure, DatabaseCorrupt) as exc:  # reported by run_once, not a bug
+        _finish(db, result, "failed", now(), str(exc))
         raise
     except Exception as exc:
         _finish(db, result, "failed", now(), f"internal error: {type(exc).__name__}: {exc}")
@@ -299,7 +305,9 @@ class StorageSink:
                     redirects=json.dumps(capture.redirects) if capture.redirects else None,
                     meta=json.dumps(capture.meta) if capture.meta else None,
                 )
-        except (StorageFailure, DatabaseCorrupt) as exc:
+        except DatabaseCorrupt as exc:
+            self.failure = CorruptDatabase(f"the database is damaged ({exc}); the run stopped and the feed was left as it was")
+        except StorageFailure as exc:
             self.failure = StorageError(f"cannot write to the database: {exc}; the run stopped and the feed was left as it was")
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from storage.db import DatabaseCorrupt
 from storage.models import (
     Blob,
     Change,
@@ -41,6 +42,8 @@ def get_blob(session: Session, sha: str) -> bytes:
     if blob is None:
         raise KeyError(f"blob {sha} is missing")
     data = zlib.decompress(blob.data) if blob.compression == "zlib" else blob.data
+    if hashlib.sha256(data).hexdigest() != sha:  # SQLite keeps no checksums: we do
+        raise DatabaseCorrupt(f"stored bytes {sha[:12]}… no longer match their sha256")
     return data
 
 

@@ -142,7 +142,6 @@ def test_a_feed_that_feedgen_refuses_is_never_written_either(s):
     assert s.last_run()[1] == "failed"
 
 
-@pytest.mark.xfail(reason="needs monitor/feed.py: build_feed turns feedgen's ValueError into FeedInvalid (exit 76), see docs/reliability.md", strict=True)
 def test_a_feed_that_feedgen_refuses_exits_76_saying_the_old_feed_was_kept(s):
     con = sqlite3.connect(s.database)
     with con:

@@ -316,7 +316,6 @@ def test_huge_diffs_are_capped_with_a_count_of_the_rest(huge):
     ]
 
 
-@pytest.mark.xfail(reason="needs monitor/feed.py: cap the paragraphs shown in one text change (see docs/reliability.md)", strict=True)
 def test_one_huge_rewrite_is_capped_too(huge):
     """3,000 paragraphs replaced at once are one "changed" hunk: today every paragraph is shown."""
     s, _, _ = huge

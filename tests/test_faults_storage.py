@@ -104,7 +104,6 @@ def test_disk_full_via_sqlite_page_limit_clear_message_exit_74_old_feed_kept(s):
     assert s.feed.read_bytes().count(b"<entry>") == 6
 
 
-@pytest.mark.xfail(reason="needs monitor/runner.py: _run_locked records storage failures as such, not as 'internal error' (see docs/reliability.md)", strict=True)
 def test_disk_full_is_recorded_in_the_runs_table_as_a_storage_failure_not_a_bug(s):
     pages = query_db(s.database, "PRAGMA page_count")[0][0]
     from faults import monitor
@@ -156,7 +155,7 @@ def test_read_only_folder_with_the_lock_beside_the_database(s, tmp_path):
 
 # -- a damaged database file -----------------------------------------------------------------
 
-RECOVER = "; keep a copy, then recover with `sqlite3 monitor.db .recover | sqlite3 recovered.db` and point storage.database at it"
+RECOVER = " .recover | sqlite3 recovered.db` and point storage.database at recovered.db"
 
 
 def damage(data: bytes, how: str) -> bytes:
@@ -183,6 +182,7 @@ def test_a_damaged_database_is_refused_with_exit_65_and_how_to_recover(s, how):
     [line] = stderr_lines(result)
     assert line.startswith("dfe-monitor: the database monitor.db is damaged (")
     assert line.endswith(RECOVER)
+    assert f"stop the runs, keep a copy of it, then recover with `sqlite3 {s.database}" in line  # absolute: works from any folder
     assert result.stdout == ""
     assert s.database.read_bytes() == data, "nothing may be written to a damaged database"
     assert s.feed.read_bytes() == feed
@@ -209,7 +209,6 @@ def test_a_damaged_blob_stops_the_run_with_exit_65(s):
     assert s.versions() == versions
 
 
-@pytest.mark.xfail(reason="needs monitor/runner.py: the recovery hint also when damage is found mid-run (see docs/reliability.md)", strict=True)
 def test_a_damaged_blob_message_says_how_to_recover(s):
     damage_a_blob(s)
     result = s.run(expect=65)

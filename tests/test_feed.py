@@ -149,3 +149,17 @@ def test_write_is_atomic_and_reports_unwritable_folders(tmp_path):
     with pytest.raises(StorageError, match="the previous feed was kept"):
         write_feed(blocker / "feed.atom", build([entry(2)]))
     assert feedparser.parse(path.read_bytes()).entries[0].id == entry(1).feed_id
+
+
+def test_temp_files_left_by_a_killed_writer_are_cleared(tmp_path):
+    import os
+    import time
+
+    path = tmp_path / "feed.atom"
+    old = tmp_path / ".feed.atom.abc123.tmp"
+    fresh = tmp_path / ".feed.atom.def456.tmp"
+    old.write_text("half a feed")
+    fresh.write_text("being written right now")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    write_feed(path, build([entry(1)]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".feed.atom.def456.tmp", "feed.atom"]

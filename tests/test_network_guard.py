@@ -14,6 +14,10 @@ def test_refuses_non_loopback_connection():
 def test_refuses_dns_lookup_of_real_hosts():
     with pytest.raises(socket.gaierror):
         socket.getaddrinfo("www.gov.uk", 443)
+    with pytest.raises(socket.gaierror):
+        socket.gethostbyname("www.gov.uk")
+    with pytest.raises(socket.gaierror):
+        socket.gethostbyname_ex("assets.publishing.service.gov.uk")
 
 
 def test_allows_loopback():

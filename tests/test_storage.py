@@ -101,3 +101,15 @@ def test_fetch_rows_keep_provenance(db):
     with db.read() as session:
         fetch = session.query(Fetch).one()
         assert (fetch.url, fetch.final_url, fetch.status, fetch.target_url, fetch.size) == ("http://x/api/content/a", "http://x/api/content/b", 200, "http://x/a", 2)
+
+
+def test_bytes_that_no_longer_match_their_hash_are_damage(db):
+    import zlib
+
+    with db.write() as session:
+        run_id = repo.start_run(session, NOW, 1)
+        fetch = repo.record_fetch(session, run_id, NOW, b"original bytes", role="api", url="http://x/a", status=200)
+        sha = fetch.sha256
+        session.get(Blob, sha).data = zlib.compress(b"tampered bytes")
+    with db.read() as session, pytest.raises(DatabaseCorrupt, match="no longer match"):
+        repo.get_blob(session, sha)

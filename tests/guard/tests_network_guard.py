@@ -62,6 +62,21 @@ def install() -> None:
             raise socket.gaierror(socket.EAI_NONAME, f"test network guard: no lookup of {host!r}")
         return real_getaddrinfo(host, *args, **kwargs)
 
+    real_gethostbyname = socket.gethostbyname
+    real_gethostbyname_ex = socket.gethostbyname_ex
+
+    def gethostbyname(host):  # type: ignore[no-untyped-def]
+        if not is_loopback(host):
+            raise socket.gaierror(socket.EAI_NONAME, f"test network guard: no lookup of {host!r}")
+        return real_gethostbyname(host)
+
+    def gethostbyname_ex(host):  # type: ignore[no-untyped-def]
+        if not is_loopback(host):
+            raise socket.gaierror(socket.EAI_NONAME, f"test network guard: no lookup of {host!r}")
+        return real_gethostbyname_ex(host)
+
+    socket.gethostbyname = gethostbyname
+    socket.gethostbyname_ex = gethostbyname_ex
     socket.socket.connect = connect  # type: ignore[method-assign]
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
     socket.getaddrinfo = getaddrinfo
