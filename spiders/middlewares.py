@@ -28,6 +28,19 @@ class OffListHost(IgnoreRequest):
     """A request (often a redirect) to a host outside fetch.allowed_hosts."""
 
 
+class HostUnreachable(IgnoreRequest):
+    """The host could not be resolved or reached on an earlier request of this run."""
+
+
+# Failures that say something about the whole host, not one URL.
+HOST_LEVEL_FAILURES = {
+    "CannotResolveHostError": "the name {host} could not be resolved",
+    "DNSLookupError": "the name {host} could not be resolved",
+    "DownloadConnectionRefusedError": "{host} refused connections",
+    "ConnectionRefusedError": "{host} refused connections",
+}
+
+
 class RedirectLoop(IgnoreRequest):
     """A redirect back to an address already visited on the way."""
 
@@ -96,6 +109,10 @@ class PoliteRetryMiddleware:
         self.codes = set(codes)
         self.crawler = crawler
         self.host_paused_until: dict[str, float] = {}
+        # Hosts whose name did not resolve, or that refused connections, after retries: every
+        # later request to them fails at once instead of spending its own retries and delays
+        # (with no network a run would otherwise take minutes to say so).
+        self.unreachable: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PoliteRetryMiddleware:
@@ -116,6 +133,8 @@ class PoliteRetryMiddleware:
         delay = wake - time.monotonic()
         if delay > 0:
             await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
+        if host in self.unreachable:
+            raise HostUnreachable(f"not tried: {self.unreachable[host]} earlier in this run")
         return None
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
@@ -170,7 +189,12 @@ class PoliteRetryMiddleware:
         name = type(exception).__name__
         if "Cancelled" in name:  # over the size cap: retrying cannot help
             return None
-        return self._retry(request, f"{name}: {exception}", None)
+        retry = self._retry(request, f"{name}: {exception}", None)
+        host_level = HOST_LEVEL_FAILURES.get(name)
+        if retry is None and host_level:
+            host = urlsplit(request.url).netloc
+            self.unreachable.setdefault(host, f"{host_level.format(host=host)} ({exception})")
+        return retry
 
     def _retry(self, request: Request, reason: str, retry_after: float | None) -> Request | None:
         attempt = request.meta.get("dfe_retries", 0)

@@ -177,3 +177,25 @@ def test_retry_after_dates():
     assert parse_retry_after(b"Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert parse_retry_after(b"soon") is None
     assert parse_retry_after(None) is None
+
+
+def test_an_unreachable_host_fails_later_requests_at_once():
+    import asyncio
+
+    from scrapy.exceptions import CannotResolveHostError
+
+    from spiders.middlewares import HostUnreachable
+
+    mw = PoliteRetryMiddleware(retries=1, backoff=0.0, max_retry_after=60, codes=[503], crawler=FakeCrawler())
+    first = Request(API)
+    retry = mw.process_exception(first, CannotResolveHostError("DNS lookup failed: www.gov.uk"))
+    assert isinstance(retry, Request) and not mw.unreachable  # one failure may be a blip: retried
+    assert mw.process_exception(retry, CannotResolveHostError("DNS lookup failed: www.gov.uk")) is None
+    assert mw.unreachable["www.gov.uk"].startswith("the name www.gov.uk could not be resolved")
+    try:
+        asyncio.run(mw.process_request(Request(PAGE)))
+    except HostUnreachable as exc:
+        assert "not tried: the name www.gov.uk could not be resolved" in str(exc)
+    else:
+        raise AssertionError("a request to an unreachable host was sent")
+    assert asyncio.run(mw.process_request(Request(ODS))) is None  # other hosts are unaffected
