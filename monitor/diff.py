@@ -171,14 +171,21 @@ def new_change_notes(old: Sequence[ChangeNote], new: Sequence[ChangeNote]) -> tu
 
 
 def judge_silent(old: Document, new: Document, notes: Sequence[ChangeNote], content_changed: bool) -> bool | None:
-    """True: content changed and GOV.UK gained no change note. None: we cannot know."""
+    """True: content changed and GOV.UK gained no change note. None: we cannot know.
+
+    Where no change history can be read (an HTML publication whose parent could not be fetched,
+    a page without an update history), ``public_updated_at`` decides: only a major update, the
+    kind that carries a change note, moves it.
+    """
     if notes:
         return False
     if not content_changed:
         return False
-    if not (old.has_change_history or new.has_change_history):
-        return None
-    return True
+    if old.has_change_history or new.has_change_history:
+        return True
+    if old.public_updated_at and new.public_updated_at:
+        return _when(old.public_updated_at) == _when(new.public_updated_at)
+    return None
 
 
 # -- body text ---------------------------------------------------------------------------------

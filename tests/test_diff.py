@@ -227,3 +227,14 @@ def test_a_file_whose_old_address_redirects_to_a_new_one_is_a_replacement():
     assert report is not None
     [event] = report.attachments
     assert (event.op, event.old_url, event.old_title) == ("moved", old_pdf.url, "School census guide")
+
+
+def test_without_a_readable_history_public_updated_at_decides():
+    old = doc(change_notes=(), has_change_history=False, public_updated_at="2026-09-01T09:30:00.000+01:00")
+    edited = replace(old, blocks=(*old.blocks, Block("paragraph", "We share data with the Home Office.")))
+    silent = diff_documents(old, edited, {})
+    assert silent is not None and silent.silent_edit is True
+    major = diff_documents(old, replace(edited, public_updated_at="2026-11-20T10:00:00.000+00:00"), {})
+    assert major is not None and major.silent_edit is False
+    same_instant = diff_documents(old, replace(edited, public_updated_at="2026-09-01T08:30:00Z"), {})
+    assert same_instant is not None and same_instant.silent_edit is True
