@@ -151,7 +151,8 @@ def test_cbds_entry_shows_rows_and_the_new_pdf_section(demo):
     content = html.unescape(entry_for(demo, "/government/publications/common-basic-data-set-cbds-database"))
     assert "100241" in content and "Youth support services agreement indicator" in content
     assert "100219" in content and "School census (autumn only) → School census (autumn only); Alternative provision census" in content
-    assert "3.4 Pupil nationality and country of birth" in content
+    assert "Section 3.4 Pupil nationality and country of birth: added" in content
+    assert "10.2 Keeping data secure" not in content  # the contents page is not read as headings
     assert "School_census_2026_to_2027_guide_v1.1.pdf" in content
     assert "(XLSX/ODS)" in content
 

@@ -191,3 +191,16 @@ def test_broken_pdf_is_an_error():
     assert content.format == "pdf"
     assert content.error is not None
     assert content.error.startswith("could not read pdf file: ")
+
+
+def test_a_contents_page_is_not_read_as_headings():
+    from monitor.extract.pdf import is_contents_page, split_sections
+
+    contents = ["1 Introduction", "1.1 About this guide", "2 Census dates", "2.1 Census days ..... 4", "3 Pupil data items 5"]
+    body = ["1 Introduction", "1.1 About this guide", "This guide explains the census.", "2 Census dates", "2.1 Census days", "The census day is 1 October."]
+    assert is_contents_page(["Contents", *contents])  # says so
+    assert is_contents_page(contents, {"1", "1.1", "2", "2.1"})  # its entries come back later
+    assert not is_contents_page(body)  # a page dense with short sections is still the body
+    sections = split_sections([["School census guide"], contents, body])
+    assert [s.number for s in sections] == ["", "1", "1.1", "2", "2.1"]
+    assert sections[2].paragraphs == ("This guide explains the census.",)

@@ -28,7 +28,7 @@ from monitor.extract.safety import (
 from monitor.extract.sniff import claimed_format, sniff_format
 from monitor.model import FileContent
 
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

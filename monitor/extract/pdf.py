@@ -165,12 +165,15 @@ def split_sections(pages: Sequence[Sequence[str]]) -> tuple[Section, ...]:
         if number or title or paragraphs:
             sections.append(Section(number, title, tuple(paragraphs), page))
 
+    numbers_by_page = [_heading_numbers(lines) for lines in pages]
     for page_number, lines in enumerate(pages, start=1):
+        later = set().union(*numbers_by_page[page_number:]) if page_number < len(pages) else set()
+        contents_page = is_contents_page(lines, later)
         for line in lines:
             if not line:
                 end_paragraph()
                 continue
-            heading = parse_heading(line, previous)
+            heading = None if contents_page else parse_heading(line, previous)
             if heading is not None:
                 end_section()
                 number, title = heading
@@ -184,6 +187,38 @@ def split_sections(pages: Sequence[Sequence[str]]) -> tuple[Section, ...]:
                 end_paragraph()
     end_section()
     return tuple(sections)
+
+
+_CONTENTS_SHARE = 0.6
+
+
+def is_contents_page(lines: Sequence[str], later_numbers: set[str] | frozenset[str] = frozenset()) -> bool:
+    """A table of contents: most lines look like headings, and it says "Contents" or its
+    numbers come back as headings on later pages. Its entries are text, not sections —
+    otherwise the body's real headings, which repeat them, would never count."""
+    filled = [line.strip() for line in lines if line.strip()]
+    if len(filled) < 4:
+        return False
+    numbers = _heading_numbers(filled)
+    if len(numbers) < _CONTENTS_SHARE * len(filled):
+        return False
+    titled = any(line.lower() in ("contents", "table of contents") for line in filled)
+    return titled or len(numbers & set(later_numbers)) >= 3
+
+
+def _heading_numbers(lines: Sequence[str]) -> set[str]:
+    """Numbers of the lines that look like numbered headings (contents entries included)."""
+    numbers = set()
+    for line in lines:
+        match = _HEADING_RE.match(line.strip())
+        if match and _looks_like_title(_strip_page_reference(match.group(2).strip())):
+            numbers.add(match.group(1))
+    return numbers
+
+
+def _strip_page_reference(title: str) -> str:
+    """"Pupil nationality ..... 6" → "Pupil nationality" (contents lines end in page numbers)."""
+    return re.sub(r"[\s.·…]*\d{1,4}$", "", title) or title
 
 
 def parse_heading(line: str, previous: tuple[int, ...] | None) -> tuple[str, str] | None:
