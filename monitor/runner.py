@@ -30,7 +30,7 @@ from monitor.lock import RunLock
 from monitor.model import document_from_json
 from monitor.process import Processor, ProcessSettings, RunCounts
 from monitor.publish import publish_feed
-from monitor.urls import api_url_for, normalise_url
+from monitor.urls import api_url_for, normalise_url, result_path
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
 from storage import repo
 from storage.db import Database, DatabaseCorrupt, StorageFailure, check_readable
@@ -366,7 +366,7 @@ def discover_new(db: Database, config: Config, run_id: int, processor: Processor
         with db.write() as session:
             announce = repo.discover_seen(session, key)
             known = {normalise_url(u) for t in repo.all_targets(session) for u in (t.url, t.fetch_url)}
-            for result in _results(bodies):
+            for result in _results(bodies, base):
                 url = f"{base}{result['link']}"
                 if normalise_url(url) in known:
                     continue
@@ -377,7 +377,7 @@ def discover_new(db: Database, config: Config, run_id: int, processor: Processor
             repo.mark_discover_run(session, key, now)
 
 
-def _results(bodies: list[bytes]) -> list[dict[str, Any]]:
+def _results(bodies: list[bytes], base: str) -> list[dict[str, Any]]:
     results = []
     for body in bodies:
         try:
@@ -385,7 +385,7 @@ def _results(bodies: list[bytes]) -> list[dict[str, Any]]:
         except ValueError:
             continue
         for result in data.get("results", []) if isinstance(data, dict) else []:
-            link = result.get("link") if isinstance(result, dict) else None
-            if isinstance(link, str) and link.startswith("/") and not link.startswith("//"):
-                results.append({**result, "link": link.rstrip("/") or "/"})
+            path = result_path(result.get("link") if isinstance(result, dict) else None, base)
+            if path is not None:
+                results.append({**result, "link": path})
     return results

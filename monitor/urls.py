@@ -49,3 +49,21 @@ def api_url_for(url: str, base_url: str) -> str | None:
 
 def page_url_for_path(path: str, base_url: str) -> str:
     return f"{base_url.rstrip('/')}{path}"
+
+
+def result_path(link: object, base_url: str) -> str | None:
+    """The base path a Search API result's ``link`` names on this site, or None.
+
+    The API gives base paths (``/government/...``); an absolute URL on the site is accepted too.
+    Anything else — another host, ``//host/x``, ``javascript:``, the home page — is not a page to
+    watch.
+    """
+    if not isinstance(link, str):
+        return None
+    link = link.strip()
+    if link.startswith(("http://", "https://")):
+        link = path_under(link, base_url) or ""
+    if not link.startswith("/") or link.startswith("//"):
+        return None
+    path = urlsplit(link).path.rstrip("/")
+    return path or None

@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 
 from monitor.extract.govuk import attachments_from_item, parent_path
 from monitor.extract.html import looks_like_error_page, page_attachments, parse_html
-from monitor.urls import host_allowed, normalise_url
+from monitor.urls import host_allowed, normalise_url, result_path
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
 from spiders.settings import HANDLED_STATUSES, MAX_REDIRECTS
 
@@ -170,15 +170,15 @@ class GovukSpider(scrapy.Spider):
             return
         fresh = 0
         for result in results:
-            link = result.get("link") if isinstance(result, dict) else None
-            if not isinstance(link, str) or not link.startswith("/") or link.startswith("//"):
+            path = result_path(result.get("link") if isinstance(result, dict) else None, self.base)
+            if path is None:
                 continue
-            url = f"{self.base}{link.rstrip('/') or '/'}"
+            url = f"{self.base}{path}"
             if normalise_url(url) in self.known_urls:
                 continue
             self.known_urls.add(normalise_url(url))
             fresh += 1
-            plan = TargetPlan(target_url=url, fetch_url=url, api_url=f"{self.base}/api/content{link.rstrip('/')}")
+            plan = TargetPlan(target_url=url, fetch_url=url, api_url=f"{self.base}/api/content{path}")
             yield self._request(plan.api_url or url, self.on_api, "api", plan)
         total = data.get("total") if isinstance(data.get("total"), int) else 0
         next_start = start + len(results)

@@ -199,3 +199,12 @@ def test_an_unreachable_host_fails_later_requests_at_once():
     else:
         raise AssertionError("a request to an unreachable host was sent")
     assert asyncio.run(mw.process_request(Request(ODS))) is None  # other hosts are unaffected
+
+
+def test_result_paths():
+    from monitor.urls import result_path
+
+    assert result_path("/government/publications/x/", BASE) == "/government/publications/x"
+    assert result_path("https://www.gov.uk/guidance/y?utm=1#top", BASE) == "/guidance/y"
+    for bad in ("https://evil.example/x", "//evil.example/y", "javascript:alert(1)", "/", None, 7):
+        assert result_path(bad, BASE) is None
