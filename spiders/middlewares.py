@@ -16,7 +16,9 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import reactor
+from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
 from monitor.urls import host_allowed
@@ -83,13 +85,34 @@ class _QuietRobotsErrors(logging.Filter):
 
 
 class QuietRobotsTxtMiddleware(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, without a traceback on stderr when robots.txt fails."""
+    """Scrapy's robots.txt middleware, without a traceback on stderr when robots.txt fails, and
+    obeyed by *every* request that waits for the same robots.txt.
+
+    Scrapy 2.19 lets each request that arrives while robots.txt is being fetched await the one
+    shared Deferred; the first waiter's await consumes its result, so every later waiter got
+    None — "no robots.txt" — and was let through (measured: a disallowed path was fetched as
+    the third request of a run). Here each waiter gets its own Deferred, relayed from the shared
+    one without consuming it.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         robots_log = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
         if not any(isinstance(f, _QuietRobotsErrors) for f in robots_log.filters):
             robots_log.addFilter(_QuietRobotsErrors())
+
+    async def robot_parser(self, request: Request) -> Any:
+        shared = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(shared, Deferred):
+            return await super().robot_parser(request)
+        mine: Deferred[Any] = Deferred()
+
+        def relay(result: Any) -> Any:
+            mine.callback(result)
+            return result  # passed on untouched for the next waiter
+
+        shared.addBoth(relay)
+        return await maybe_deferred_to_future(mine)
 
 
 class PoliteRetryMiddleware:
