@@ -53,7 +53,6 @@ class Outcome:
     error: str | None = None
     suspect: bool = False
     moved_to: str | None = None
-    http_status: int | None = None
     # Old file URL -> where it redirects now, for files the page no longer lists.
     file_redirects: dict[str, str] = field(default_factory=dict)
 
@@ -80,7 +79,7 @@ def assemble(
         if api is not None and api.has_body:
             outcome = _from_api(ctx, api, fetches, body_of, stored_body_of_url)
         elif api is not None and api.status == 410:
-            return Outcome("gone", error="the Content API answers 410 Gone", http_status=410)
+            return Outcome("gone", error="the Content API answers 410 Gone")
         elif api is not None and api.status == 404 and page is None:
             return Outcome("failed", error="the Content API answers 404 and the page was not fetched")
         elif api is not None and api.status != 404:
@@ -88,7 +87,7 @@ def assemble(
         elif page is not None and page.has_body:
             outcome = _from_page(ctx, page, body_of)
         elif page is not None and page.status in GONE_STATUSES:
-            return Outcome("gone", error=f"the page answers {page.status}", http_status=page.status)
+            return Outcome("gone", error=f"the page answers {page.status}")
         elif page is not None:
             return Outcome("failed", error=_error_of(page, "page"))
         else:

@@ -156,7 +156,7 @@ class Processor:
             elif outcome.kind == "gone":
                 self._gone(session, target, outcome)
             elif outcome.kind == "moved" and outcome.moved_to:
-                self._moved(session, target, outcome.moved_to, None)
+                self._moved(session, target, outcome.moved_to)
                 self._healthy(session, target)
                 self.counts.changed += 1
             else:
@@ -176,7 +176,7 @@ class Processor:
         was_removed = target.state == "removed"
         self._healthy(session, target)
         if outcome.moved_to:
-            self._moved(session, target, outcome.moved_to, document)
+            self._moved(session, target, outcome.moved_to)
         fingerprint = document.fingerprint()
         latest = repo.latest_version(session, target.id)
         if latest is not None and latest.fingerprint == fingerprint:
@@ -279,7 +279,7 @@ class Processor:
                 details={"error": outcome.error},
             )
 
-    def _moved(self, session: Session, target: Target, moved_to: str, document: Document | None) -> None:
+    def _moved(self, session: Session, target: Target, moved_to: str) -> None:
         old = target.fetch_url
         if old.rstrip("/") == moved_to.rstrip("/"):
             return
