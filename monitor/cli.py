@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from monitor.errors import EXIT_OK, EXIT_SOFTWARE, MonitorError
+from monitor.errors import EXIT_OK, EXIT_SOFTWARE, MonitorError, UsageError
 
 PROG = "dfe-monitor"
 
@@ -117,6 +117,8 @@ def cmd_changes(args: argparse.Namespace, verbose: bool) -> int:
     from monitor.runner import open_database
 
     config = _config(args)
+    if not _database_exists(config):
+        return EXIT_OK  # nothing has run yet, so nothing has changed; do not create a database
     db = open_database(config)
     try:
         for record in iter_changes(db):
@@ -137,6 +139,8 @@ def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
 
     config = _config(args)
     path = Path(args.output) if args.output else config.feed_path
+    if not _database_exists(config):
+        raise UsageError(f"no database at {config.storage.database} yet: run `dfe-monitor run` first")
     db = open_database(config)
     try:
         count = publish_feed(db, path=path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=utcnow(), pages_dir=config.pages_path if not args.output else None)
@@ -144,6 +148,11 @@ def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
         db.dispose()
     print(f"feed: {path} ({count} entries)")
     return EXIT_OK
+
+
+def _database_exists(config) -> bool:  # type: ignore[no-untyped-def]
+    url = config.database_url
+    return not url.startswith("sqlite:///") or Path(url[len("sqlite:///") :]).exists()
 
 
 def cmd_schedule(args: argparse.Namespace, verbose: bool) -> int:

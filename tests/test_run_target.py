@@ -36,3 +36,13 @@ def test_target_runs_check_only_the_named_target(tmp_path):
         unknown = subprocess.run([*base, "--target", "Notise"], capture_output=True, text=True, timeout=120)
     assert unknown.returncode == 2
     assert unknown.stderr.count("\n") == 1 and "'Notise' names no watched target" in unknown.stderr
+
+
+def test_reading_commands_never_create_a_database(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(config_text("http://127.0.0.1:9", [("Notice", "/guidance/notice", "privacy-notice")]))
+    changes = subprocess.run([sys.executable, "-m", "monitor", "changes", "--json", "--config", str(config)], capture_output=True, text=True, timeout=60)
+    assert (changes.returncode, changes.stdout, changes.stderr) == (0, "", "")
+    feed = subprocess.run([sys.executable, "-m", "monitor", "feed", "--config", str(config)], capture_output=True, text=True, timeout=60)
+    assert feed.returncode == 2 and "run `dfe-monitor run` first" in feed.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]
