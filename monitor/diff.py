@@ -292,6 +292,12 @@ def diff_attachments(
         elif before.title != attachment.title:
             events.append(AttachmentEvent("renamed", attachment.title, attachment.url, old_title=before.title))
 
+    # The same bytes under the same title at a new address (the asset host re-filed it): no news.
+    for before in list(removed):
+        same = next((a for a in added if before.sha256 and a.sha256 == before.sha256 and title_key(a.title) == title_key(before.title)), None)
+        if same is not None:
+            removed.remove(before)
+            added.remove(same)
     # The old address redirects to a new file: GOV.UK's own word that one replaced the other.
     for before in list(removed):
         target_url = (redirects or {}).get(before.url)

@@ -238,3 +238,12 @@ def test_without_a_readable_history_public_updated_at_decides():
     assert major is not None and major.silent_edit is False
     same_instant = diff_documents(old, replace(edited, public_updated_at="2026-09-01T08:30:00Z"), {})
     assert same_instant is not None and same_instant.silent_edit is True
+
+
+def test_the_same_file_refiled_at_a_new_address_is_not_news():
+    old_file = Attachment("NPD data tables", "https://a/media/1/tables.ods", None, "tables.ods", 10, "same-sha")
+    refiled = replace(old_file, url="https://a/media/9/tables.ods")
+    assert diff_documents(doc(attachments=(old_file,)), doc(attachments=(refiled,)), {}) is None
+    retitled = replace(refiled, title="NPD data tables (updated)")
+    report = diff_documents(doc(attachments=(old_file,)), doc(attachments=(retitled,)), {})
+    assert report is not None and report.attachments  # a new title is worth saying
