@@ -10,7 +10,6 @@ from typing import Any
 
 from monitor.feed import FeedEntry, build_feed, rfc3339, write_feed
 from monitor.pages import write_pages
-from monitor.process import utc
 from storage import repo
 from storage.db import Database
 from storage.models import Change, Target
@@ -18,8 +17,7 @@ from storage.models import Change, Target
 
 def entry_from_row(change: Change, target: Target) -> FeedEntry:
     details = json.loads(change.details) if change.details else {}
-    detected = utc(change.detected_at)
-    assert detected is not None
+    detected = change.detected_at
     return FeedEntry(
         feed_id=change.feed_id,
         title=change.title,
@@ -50,8 +48,7 @@ def publish_feed(db: Database, *, path: Path, title: str, feed_url: str, max_ent
 
 
 def change_record(change: Change, target: Target) -> dict[str, Any]:
-    detected = utc(change.detected_at)
-    assert detected is not None
+    detected = change.detected_at
     return {
         "id": change.id,
         "url": target.url,

@@ -154,8 +154,8 @@ def _target_status(config: Config, target: Target, now: datetime) -> TargetStatu
         name=target.name,
         category=target.category,
         state=_state(target),
-        last_success=_utc(target.last_success_at),
-        last_change=_utc(target.last_change_at),
+        last_success=target.last_success_at,
+        last_change=target.last_change_at,
         failures=target.consecutive_failures,
         next_check=next_check(config, target.url, now),
         last_error=target.last_error,
@@ -169,7 +169,7 @@ def _discover_status(session: Session, query: str, key: str) -> DiscoverStatus:
     searches = repo.recent_searches(session, RECENT_SEARCHES)
     newest = next((f for f in searches if _meta(f).get("discover_key") == key), None)
     error = newest.error if newest is not None and newest.error else None
-    return DiscoverStatus(query, _utc(memory.last_run_at) if memory else None, found, error)
+    return DiscoverStatus(query, memory.last_run_at if memory else None, found, error)
 
 
 def _meta(fetch: Fetch) -> dict[str, Any]:
@@ -193,7 +193,7 @@ def _run_status(run: Run) -> RunStatus:
     status = run.status
     if status == "running" and run.pid and not _alive(run.pid):
         status = "running (pid gone)"  # killed; the next run marks it aborted
-    return RunStatus(run.id, _utc(run.started_at) or datetime.min.replace(tzinfo=UTC), status, run.command, _counts(run.summary), run.error)
+    return RunStatus(run.id, run.started_at or datetime.min.replace(tzinfo=UTC), status, run.command, _counts(run.summary), run.error)
 
 
 def _counts(summary: str | None) -> str:
@@ -247,13 +247,6 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
 
 def _time(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if moment is not None else "never"
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _short(text: str, limit: int) -> str:

@@ -7,7 +7,7 @@ when the document changed; a ``change`` links the two versions it compares.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -19,9 +19,28 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 SCHEMA_VERSION = 1
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as UTC; read back as an aware UTC datetime (SQLite itself keeps no time zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass times in UTC with tzinfo")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -41,15 +60,15 @@ class Target(Base):
     source: Mapped[str] = mapped_column(String, default="config")  # config | discovered
     discovered_by: Mapped[str | None] = mapped_column(String)  # discover entry key
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Watch health, updated after every run that checked the target.
     state: Mapped[str] = mapped_column(String, default="ok")  # ok | failing | gone | removed
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     consecutive_gone: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_change_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Run(Base):
@@ -58,8 +77,8 @@ class Run(Base):
     __tablename__ = "runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # running | completed | partial | failed | aborted
     status: Mapped[str] = mapped_column(String, default="running")
     pid: Mapped[int | None] = mapped_column(Integer)
@@ -77,7 +96,7 @@ class Blob(Base):
     size: Mapped[int] = mapped_column(Integer)
     compression: Mapped[str] = mapped_column(String, default="zlib")
     data: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Fetch(Base):
@@ -95,7 +114,7 @@ class Fetch(Base):
     role: Mapped[str] = mapped_column(String)  # api | page | parent | attachment | search
     url: Mapped[str] = mapped_column(String)  # as requested
     final_url: Mapped[str | None] = mapped_column(String)  # after redirects
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[int | None] = mapped_column(Integer)  # HTTP status; None: no response
     not_modified: Mapped[bool] = mapped_column(Boolean, default=False)  # 304: body is sha256's
     error: Mapped[str | None] = mapped_column(Text)
@@ -119,7 +138,7 @@ class Extraction(Base):
     format: Mapped[str] = mapped_column(String)
     error: Mapped[str | None] = mapped_column(Text)
     content_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Version(Base):
@@ -131,7 +150,7 @@ class Version(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"))
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the canonical JSON
     document_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))  # the JSON itself
     page_fetch_id: Mapped[int | None] = mapped_column(ForeignKey("fetches.id"))
@@ -150,7 +169,7 @@ class Change(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     # changed | new | withdrawn | removed | restored | moved | failing | recovered
     kind: Mapped[str] = mapped_column(String)
-    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
     title: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text)
     silent_edit: Mapped[bool | None] = mapped_column(Boolean)
@@ -169,5 +188,5 @@ class DiscoverQuery(Base):
     __tablename__ = "discover_queries"
 
     key: Mapped[str] = mapped_column(String, primary_key=True)
-    first_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
