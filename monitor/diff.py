@@ -17,6 +17,7 @@ from typing import Any
 from monitor.filediff import diff_files
 from monitor.model import Attachment, Block, ChangeNote, Document, FileContent, LinkedDocument
 from monitor.textdiff import diff_sequences, diff_words
+from monitor.wording import shorten
 
 MAX_WORD_DIFF_CHARS = 20_000  # longer stretches are shown as before/after, not word by word
 KIND_NAMES = {
@@ -587,7 +588,7 @@ def compact_file_summary(file_diff: dict[str, Any] | None) -> str:
 
 
 def _attachment_headline(event: AttachmentEvent) -> str:
-    title = _short(event.title, 60)
+    title = shorten(event.title, 60)
     compact = compact_file_summary(event.file_diff)
     detail = f" ({compact})" if compact else ""
     if event.op == "added" and event.compared_with:
@@ -601,7 +602,3 @@ def _attachment_headline(event: AttachmentEvent) -> str:
         "missing": f"file link broken: {title}",
         "restored": f"file link working again: {title}",
     }.get(event.op, f"file {event.op}: {title}")
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

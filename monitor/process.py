@@ -29,6 +29,7 @@ from monitor.model import (
     file_content_from_json,
     file_content_to_json,
 )
+from monitor.wording import sentence, shorten
 from storage import repo
 from storage.db import Database
 from storage.models import Fetch, Target
@@ -215,7 +216,7 @@ class Processor:
             target,
             kind=kind,
             headline=headline + suffix,
-            summary=_sentence(headline) + (" No change note: silent edit." if report.silent_edit else ""),
+            summary=sentence(headline) + (" No change note: silent edit." if report.silent_edit else ""),
             silent_edit=report.silent_edit,
             change_note=note,
             details=details,
@@ -249,7 +250,7 @@ class Processor:
                 session,
                 target,
                 kind="failing",
-                headline=f"failing: {_short(error, 90)}",
+                headline=f"failing: {shorten(error, 90)}",
                 summary=f"The page has failed {target.consecutive_failures} checks in a row. Last error: {error}",
                 silent_edit=None,
                 details={"error": error, "consecutive_failures": target.consecutive_failures},
@@ -353,13 +354,3 @@ class Processor:
         with self.db.write() as session:
             repo.put_extraction(session, sha, EXTRACTOR_VERSION, content.format, content.error, payload, self.now)
         return content
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _sentence(headline: str) -> str:
-    text = headline[:1].upper() + headline[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."

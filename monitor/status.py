@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from monitor.config import Config
 from monitor.errors import CorruptDatabase, StorageError
+from monitor.wording import shorten
 from storage import repo
 from storage.db import Database, DatabaseCorrupt, StorageFailure, check_readable
 from storage.models import Fetch, Run, Target
@@ -220,7 +221,7 @@ def _alive(pid: int) -> bool:
 def format_targets(targets: list[TargetStatus], zone: ZoneInfo) -> list[str]:
     header = ("NAME", "CATEGORY", "STATE", "LAST SUCCESS", "LAST CHANGE", "FAILS", "NEXT CHECK")
     rows = [
-        (_short(t.name, NAME_WIDTH), t.category, t.state, _time(t.last_success, zone), _time(t.last_change, zone), str(t.failures), _time(t.next_check, zone))
+        (shorten(t.name, NAME_WIDTH), t.category, t.state, _time(t.last_success, zone), _time(t.last_change, zone), str(t.failures), _time(t.next_check, zone))
         for t in targets
     ]
     return _table(header, rows)
@@ -228,7 +229,7 @@ def format_targets(targets: list[TargetStatus], zone: ZoneInfo) -> list[str]:
 
 def format_discover(entries: list[DiscoverStatus], zone: ZoneInfo) -> list[str]:
     header = ("QUERY", "LAST GOOD SEARCH", "FOUND", "NEWEST SEARCH")
-    rows = [(_short(d.query, NAME_WIDTH), _time(d.last_search, zone), str(d.found), f"failed: {_short(d.last_error, 80)}" if d.last_error else "ok") for d in entries]
+    rows = [(shorten(d.query, NAME_WIDTH), _time(d.last_search, zone), str(d.found), f"failed: {shorten(d.last_error, 80)}" if d.last_error else "ok") for d in entries]
     return _table(header, rows)
 
 
@@ -236,7 +237,7 @@ def format_runs(runs: list[RunStatus], zone: ZoneInfo) -> list[str]:
     header = ("RUN", "STARTED", "STATUS", "COMMAND", "COUNTS")
     rows = [(str(r.id), _time(r.started, zone), r.status, r.command, r.counts or "-") for r in runs]
     lines = _table(header, rows)
-    errors = [f"run {r.id}: {_short(r.error, 160)}" for r in runs if r.error]
+    errors = [f"run {r.id}: {shorten(r.error, 160)}" for r in runs if r.error]
     return lines + errors
 
 
@@ -247,8 +248,3 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
 
 def _time(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if moment is not None else "never"
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
