@@ -113,11 +113,11 @@ def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
 
 
 def cmd_changes(args: argparse.Namespace, verbose: bool) -> int:
+    from monitor.database import database_exists, open_database
     from monitor.publish import iter_changes
-    from monitor.runner import open_database
 
     config = _config(args)
-    if not _database_exists(config):
+    if not database_exists(config):
         return EXIT_OK  # nothing has run yet, so nothing has changed; do not create a database
     db = open_database(config)
     try:
@@ -134,12 +134,13 @@ def cmd_changes(args: argparse.Namespace, verbose: bool) -> int:
 
 
 def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
+    from monitor.database import database_exists, open_database
     from monitor.publish import publish_feed
-    from monitor.runner import open_database, utcnow
+    from monitor.runner import utcnow
 
     config = _config(args)
     path = Path(args.output) if args.output else config.feed_path
-    if not _database_exists(config):
+    if not database_exists(config):
         raise UsageError(f"no database at {config.storage.database} yet: run `dfe-monitor run` first")
     db = open_database(config)
     try:
@@ -148,11 +149,6 @@ def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
         db.dispose()
     print(f"feed: {path} ({count} entries)")
     return EXIT_OK
-
-
-def _database_exists(config) -> bool:  # type: ignore[no-untyped-def]
-    url = config.database_url
-    return not url.startswith("sqlite:///") or Path(url[len("sqlite:///") :]).exists()
 
 
 def cmd_schedule(args: argparse.Namespace, verbose: bool) -> int:

@@ -17,12 +17,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.config import Config
+from monitor.database import database_errors, open_database
 from monitor.errors import (
-    CorruptDatabase,
     MonitorError,
     NothingFetched,
     RunStopped,
-    StorageError,
     UsageError,
 )
 from monitor.extract.safety import Limits
@@ -33,7 +32,7 @@ from monitor.publish import publish_feed
 from monitor.urls import api_url_for, normalise_url, result_path
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
 from storage import repo
-from storage.db import Database, DatabaseCorrupt, StorageFailure, check_readable
+from storage.db import Database, DatabaseCorrupt, StorageFailure
 
 log = logging.getLogger("dfe-monitor")
 
@@ -84,26 +83,6 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-def open_database(config: Config) -> Database:
-    """Open (and create on first use) the snapshot database, with errors people can act on."""
-    url = config.database_url
-    try:
-        check_readable(url)
-        db = Database(url)
-        db.setup()
-    except DatabaseCorrupt as exc:
-        raise CorruptDatabase(f"the database {config.storage.database} is damaged ({exc}); {recovery_hint(config)}") from None
-    except StorageFailure as exc:
-        raise StorageError(f"cannot use the database {config.storage.database}: {exc}") from None
-    return db
-
-
-def recovery_hint(config: Config) -> str:
-    url = config.database_url
-    name = url[len("sqlite:///") :] if url.startswith("sqlite:///") else config.storage.database
-    return f"stop the runs, keep a copy of it, then recover with `sqlite3 {name} .recover | sqlite3 recovered.db` and point storage.database at recovered.db"
-
-
 def process_settings(config: Config) -> ProcessSettings:
     return ProcessSettings(
         base_url=config.govuk.base_url.rstrip("/"),
@@ -126,11 +105,8 @@ def run_once(config: Config, *, only: Sequence[str] | None = None, now: Callable
     with contextlib.nullcontext() if locked else RunLock(config.lock_path):
         db = open_database(config)
         try:
-            return _run_locked(config, db, only, now, verbose)
-        except StorageFailure as exc:
-            raise StorageError(f"cannot write to the database {config.storage.database}: {exc}; the feed was left as it was") from None
-        except DatabaseCorrupt as exc:
-            raise CorruptDatabase(f"the database {config.storage.database} is damaged ({exc}); {recovery_hint(config)}") from None
+            with database_errors(config, "write to", "; the feed was left as it was"):
+                return _run_locked(config, db, only, now, verbose)
         finally:
             db.dispose()
 
@@ -269,7 +245,7 @@ class StorageSink:
         self.successes = 0
         self.failures = 0
         self.first_error: str | None = None
-        self.failure: MonitorError | None = None
+        self.failure: StorageFailure | DatabaseCorrupt | None = None
         self.search_failures = 0
 
     def __call__(self, capture: Capture) -> None:
@@ -305,10 +281,8 @@ class StorageSink:
                     redirects=json.dumps(capture.redirects) if capture.redirects else None,
                     meta=json.dumps(capture.meta) if capture.meta else None,
                 )
-        except DatabaseCorrupt as exc:
-            self.failure = CorruptDatabase(f"the database is damaged ({exc}); the run stopped and the feed was left as it was")
-        except StorageFailure as exc:
-            self.failure = StorageError(f"cannot write to the database: {exc}; the run stopped and the feed was left as it was")
+        except (StorageFailure, DatabaseCorrupt) as exc:
+            self.failure = exc  # raised after the crawl; run_once says it in words
 
 
 def crawl(plan: CrawlPlan, config: Config, sink: Callable[[Capture], None], *, verbose: bool = False) -> dict[str, Any]:

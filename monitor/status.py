@@ -12,7 +12,6 @@ import os
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -21,10 +20,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from monitor.config import Config
-from monitor.errors import CorruptDatabase, StorageError
+from monitor.database import database_errors, database_exists, open_database
+from monitor.errors import StorageError
 from monitor.wording import shorten
 from storage import repo
-from storage.db import Database, DatabaseCorrupt, StorageFailure, check_readable
 from storage.models import Fetch, Run, Target
 
 RECENT_RUNS = 5
@@ -100,18 +99,11 @@ def print_status(config: Config, out: IO[str] | None = None, now: datetime | Non
 
 def read_status(config: Config, now: datetime) -> StatusReport | None:
     """Everything ``print_status`` shows; None when there is no database (or no schema) yet."""
-    url = config.database_url
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
+    if not database_exists(config):
         return None
+    db = open_database(config, create=False)
     try:
-        check_readable(url)
-        db = Database(url)
-    except DatabaseCorrupt as exc:
-        raise CorruptDatabase(f"the database {config.storage.database} is damaged ({exc})") from None
-    except StorageFailure as exc:
-        raise StorageError(f"cannot open the database {config.storage.database}: {exc}") from None
-    try:
-        with db.read() as session:
+        with database_errors(config, "read"), db.read() as session:
             targets = repo.all_targets(session)
             runs = repo.last_runs(session, RECENT_RUNS)
             discover = [_discover_status(session, entry.query, entry.key) for entry in config.discover]
@@ -119,10 +111,6 @@ def read_status(config: Config, now: datetime) -> StatusReport | None:
         if "no such table" in str(exc):
             return None
         raise StorageError(f"cannot read the database {config.storage.database}: {exc.orig}") from None
-    except DatabaseCorrupt as exc:
-        raise CorruptDatabase(f"the database {config.storage.database} is damaged ({exc})") from None
-    except StorageFailure as exc:
-        raise StorageError(f"cannot read the database {config.storage.database}: {exc}") from None
     finally:
         db.dispose()
     active = [t for t in targets if t.active]

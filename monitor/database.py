@@ -1,0 +1,52 @@
+"""Opening the snapshot database from a Config, and the one place where storage failures become
+the errors people read (file named, exit code chosen, recovery command given)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from monitor.config import Config
+from monitor.errors import CorruptDatabase, StorageError
+from storage.db import Database, DatabaseCorrupt, StorageFailure, check_readable
+
+
+def database_file(config: Config) -> Path | None:
+    """The SQLite file, or None for other databases."""
+    url = config.database_url
+    return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
+
+
+def database_exists(config: Config) -> bool:
+    path = database_file(config)
+    return path is None or path.exists()
+
+
+def recovery_hint(config: Config) -> str:
+    path = database_file(config)
+    name = str(path) if path is not None else config.storage.database
+    return f"stop the runs, keep a copy of it, then recover with `sqlite3 {name} .recover | sqlite3 recovered.db` and point storage.database at recovered.db"
+
+
+@contextmanager
+def database_errors(config: Config, doing: str, consequence: str = "") -> Iterator[None]:
+    """Turn storage failures inside the block into one-line errors: "cannot {doing} the
+    database NAME: why{consequence}", or damage with the recovery command (exit 65)."""
+    name = config.storage.database
+    try:
+        yield
+    except DatabaseCorrupt as exc:
+        raise CorruptDatabase(f"the database {name} is damaged ({exc}); {recovery_hint(config)}") from None
+    except StorageFailure as exc:
+        raise StorageError(f"cannot {doing} the database {name}: {exc}{consequence}") from None
+
+
+def open_database(config: Config, *, create: bool = True) -> Database:
+    """Open the snapshot database; with ``create``, make the schema on first use."""
+    with database_errors(config, "use"):
+        check_readable(config.database_url)
+        db = Database(config.database_url)
+        if create:
+            db.setup()
+    return db
