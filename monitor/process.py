@@ -34,9 +34,6 @@ from storage import repo
 from storage.db import Database
 from storage.models import Fetch, Target
 
-# Extraction children killed by these signals were stopped with the run, not by the file.
-INTERRUPTIONS = ("SIGTERM", "SIGINT", "SIGHUP")
-
 
 @dataclass(frozen=True)
 class ProcessSettings:
@@ -348,8 +345,6 @@ class Processor:
                 return FileContent(format=cached.format, error=cached.error)
             data = repo.get_blob(session, sha)
         content = self.extractor(data, content_type=content_type, filename=filename, limits=self.settings.extract_limits)
-        if content.error and any(name in content.error for name in INTERRUPTIONS):
-            return content  # the run is being stopped: not a property of the file, do not cache
         payload = None if content.error else file_content_to_json(content).encode()
         with self.db.write() as session:
             repo.put_extraction(session, sha, EXTRACTOR_VERSION, content.format, content.error, payload, self.now)

@@ -98,14 +98,10 @@ class GovukSpider(scrapy.Spider):
     # -- callbacks --------------------------------------------------------------------------
     def on_api(self, response: Response) -> Iterator[Any]:
         target: TargetPlan = response.meta["dfe_target"]
-        problem = self._problem(response)
-        if problem is not None:
-            retry = self._body_retry(response)
-            if retry is not None:
-                yield retry
-                return
-        capture = self._capture(response, problem)
+        capture = self._capture_or_retry(response)
         yield capture
+        if isinstance(capture, Request):
+            return
         if response.status == 404:  # no API item: the rendered page is all there is
             yield self._request(target.fetch_url, self.on_page, "page", target)
         elif response.status == 304:
@@ -123,18 +119,14 @@ class GovukSpider(scrapy.Spider):
                     yield self._request(f"{self.base}/api/content{parent}", self.on_parent, "parent", target)
 
     def on_parent(self, response: Response) -> Iterator[Any]:
-        yield from self._checked(response)
+        yield self._capture_or_retry(response)
 
     def on_page(self, response: Response) -> Iterator[Any]:
         target: TargetPlan = response.meta["dfe_target"]
-        problem = self._problem(response)
-        if problem is not None:
-            retry = self._body_retry(response)
-            if retry is not None:
-                yield retry
-                return
-        capture = self._capture(response, problem)
+        capture = self._capture_or_retry(response)
         yield capture
+        if isinstance(capture, Request):
+            return
         if response.status == 304:
             yield from self._files(list(target.known_attachments), target)
         elif response.status == 200 and capture.error is None:
@@ -143,17 +135,17 @@ class GovukSpider(scrapy.Spider):
             yield from self._former_files(files, target)
 
     def on_file(self, response: Response) -> Iterator[Any]:
-        yield from self._checked(response)
+        yield self._capture_or_retry(response)
 
-    def _checked(self, response: Response) -> Iterator[Any]:
-        """The capture of a response, asked again first if its body cannot be right."""
+    def _capture_or_retry(self, response: Response) -> Capture | Request:
+        """The capture of a response — or, when its body cannot be right (an error page, cut
+        off, garbled) and retries are left, the same request once more."""
         problem = self._problem(response)
         if problem is not None:
             retry = self._body_retry(response)
             if retry is not None:
-                yield retry
-                return
-        yield self._capture(response, problem)
+                return retry
+        return self._capture(response, problem)
 
     def on_search(self, response: Response) -> Iterator[Any]:
         entry: DiscoverPlan = response.meta["dfe_discover"]

@@ -332,3 +332,18 @@ def test_randomly_damaged_files_never_raise(name):
         content = extract_file_in_process(bytes(damaged), filename=name)
         assert isinstance(content, FileContent)
         assert content.error is None or "\n" not in content.error
+
+
+def test_a_reader_stopped_with_the_run_stops_the_run_instead_of_blaming_the_file(monkeypatch):
+    import signal
+    import subprocess
+
+    from monitor.errors import RunStopped
+    from monitor.extract import sandbox
+
+    def stopped(*args, **kwargs):
+        return subprocess.CompletedProcess(args, -signal.SIGTERM, b"", b"")
+
+    monkeypatch.setattr(sandbox.subprocess, "run", stopped)
+    with pytest.raises(RunStopped, match="SIGTERM"):
+        sandbox.run_in_child(b"%PDF-1.4 minimal", "pdf", Limits())

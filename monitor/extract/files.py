@@ -42,7 +42,8 @@ def extract_file(
     filename: str | None = None,
     limits: Limits = Limits(),  # noqa: B008 - frozen, so a shared default is safe
 ) -> FileContent:
-    """Sniff, check, then parse in a resource-limited child process. Never raises."""
+    """Sniff, check, then parse in a resource-limited child process. Never raises for bad
+    input; only a run being stopped (its reader killed by SIGTERM or SIGINT) raises RunStopped."""
     fmt = sniff_format(data, content_type, filename)
     early = _precheck(data, fmt, content_type, filename, limits)
     if early is not None:

@@ -27,6 +27,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from monitor.errors import RunStopped
 from monitor.extract.safety import Limits, cpu_limit
 from monitor.model import FileContent, file_content_from_json, file_content_to_json
 
@@ -70,10 +71,17 @@ def _child_environment() -> dict[str, str]:
     return env
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
 def _describe_failure(result: subprocess.CompletedProcess[bytes], limits: Limits) -> str:
     code = result.returncode
     if code < 0:
         sig = -code
+        if sig in STOP_SIGNALS:
+            # Not the file's doing: the run is being stopped. Stop with it; caching this as the
+            # file's extraction error would wrongly mark the file unreadable for good.
+            raise RunStopped(f"the run was stopped while reading a file (its reader got {signal.Signals(sig).name})")
         if sig == signal.SIGXCPU:
             return f"extraction exceeded its CPU time limit ({cpu_limit(limits)} s)"
         try:
