@@ -181,10 +181,11 @@ def check_target_names(session: Any, only: Sequence[str] | None) -> None:
     """``--target`` names must name known targets: a typo is a usage error, not an empty run."""
     if not only:
         return
-    known = {t.name for t in repo.active_targets(session)} | {t.url for t in repo.active_targets(session)}
+    targets = repo.active_targets(session)
+    known = {t.name for t in targets} | {t.url for t in targets}
     unknown = [name for name in only if name not in known]
     if unknown:
-        names = ", ".join(sorted(t.name for t in repo.active_targets(session))[:10])
+        names = ", ".join(sorted(t.name for t in targets)[:10])
         raise UsageError(f"--target {unknown[0]!r} names no watched target (known: {names})")
 
 
