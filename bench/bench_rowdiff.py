@@ -22,8 +22,8 @@ from openpyxl import Workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.extract.files import extract_file, extract_file_in_process  # noqa: E402
-from monitor.filediff import diff_files  # noqa: E402
+from monitor.compare.files import diff_files  # noqa: E402
+from monitor.document.files.extract import extract_file, extract_file_in_process  # noqa: E402
 
 HEADER = [
     "Reference",

@@ -5,8 +5,8 @@ scaled 10x, each with proportionally scattered edits.
 
 Two measurements per size:
 
-* ``monitor.textdiff.diff_sequences`` over the lines;
-* the full section diff of ``monitor.filediff.diff_files`` over the same text extracted as a
+* ``monitor.compare.text.diff_sequences`` over the lines;
+* the full section diff of ``monitor.compare.files.diff_files`` over the same text extracted as a
   plain-text file (one section of blank-line paragraphs, split into sentences) — the worst case
   for the section diff, since nothing narrows it down to a small section.
 
@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.extract.files import extract_file_in_process  # noqa: E402
-from monitor.filediff import diff_files  # noqa: E402
-from monitor.textdiff import diff_sequences  # noqa: E402
+from monitor.compare.files import diff_files  # noqa: E402
+from monitor.compare.text import diff_sequences  # noqa: E402
+from monitor.document.files.extract import extract_file_in_process  # noqa: E402
 
 WORDS = [
     "pupil",

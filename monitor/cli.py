@@ -98,7 +98,7 @@ def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
     config = _config(args)
     # Take the lock before the heavy imports, so a second comer gives up at once.
     with RunLock(config.lock_path):
-        from monitor.runner import run_once
+        from monitor.record.run import run_once
 
         result = run_once(config, only=args.target, verbose=verbose, locked=True)
     if args.quiet:
@@ -113,8 +113,8 @@ def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
 
 
 def cmd_changes(args: argparse.Namespace, verbose: bool) -> int:
-    from monitor.database import database_exists, open_database
-    from monitor.publish import iter_changes
+    from monitor.publish.records import iter_changes
+    from monitor.record.database import database_exists, open_database
 
     config = _config(args)
     if not database_exists(config):
@@ -134,9 +134,9 @@ def cmd_changes(args: argparse.Namespace, verbose: bool) -> int:
 
 
 def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
-    from monitor.database import database_exists, open_database
-    from monitor.publish import publish_feed
-    from monitor.runner import utcnow
+    from monitor.publish.records import publish_feed
+    from monitor.record.database import database_exists, open_database
+    from monitor.record.run import utcnow
 
     config = _config(args)
     path = Path(args.output) if args.output else config.feed_path
@@ -152,14 +152,14 @@ def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace, verbose: bool) -> int:
-    from monitor.schedule import run_scheduler
+    from monitor.daemon.scheduler import run_scheduler
 
     config = _config(args)
     return run_scheduler(config, verbose=verbose)
 
 
 def cmd_status(args: argparse.Namespace, verbose: bool) -> int:
-    from monitor.status import print_status
+    from monitor.record.status import print_status
 
     config = _config(args)
     print_status(config)

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.errors import ConfigError
-from monitor.urls import host_allowed, normalise_url
+from monitor.govuk.urls import host_allowed, normalise_url
 
 CATEGORIES = ("release-register", "privacy-notice", "census-guidance", "other")
 DEFAULT_USER_AGENT = (

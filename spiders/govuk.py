@@ -21,9 +21,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from monitor.extract.govuk import attachments_from_item, parent_path
-from monitor.extract.html import looks_like_error_page, page_attachments, parse_html
-from monitor.urls import host_allowed, normalise_url, result_path
+from monitor.govuk.items import attachments_from_item, parent_path
+from monitor.govuk.pages import looks_like_error_page, page_attachments, parse_html
+from monitor.govuk.urls import host_allowed, normalise_url, result_path
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
 from spiders.settings import HANDLED_STATUSES, MAX_REDIRECTS
 

@@ -21,7 +21,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
-from monitor.urls import host_allowed
+from monitor.govuk.urls import host_allowed
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from sitebuilder import Site, State, attachment
 
-from monitor.fixture_server import FixtureServer, RequestRecord
+from monitor.demo.server import FixtureServer, RequestRecord
 
 REGISTER = "/government/publications/pupil-data-register"
 PRIVACY = "/government/publications/privacy-information-pupils"

@@ -161,8 +161,8 @@ def config_text(base_url: str, targets: list[tuple[str, str, str]], *, discover:
 def read_changes(config_path: Path) -> list[dict[str, Any]]:
     """What `dfe-monitor changes --json` prints, read in-process (saves a child process)."""
     from monitor.config import load_config
-    from monitor.database import open_database
-    from monitor.publish import iter_changes
+    from monitor.publish.records import iter_changes
+    from monitor.record.database import open_database
 
     db = open_database(load_config(config_path))
     try:

@@ -39,7 +39,7 @@ def test_a_killed_run_leaves_nothing_behind_outside_its_folders(tmp_path):
 
     from faults import PRIVACY, scenario, wait_for
 
-    from monitor.fixture_server import Fault
+    from monitor.demo.server import Fault
 
     home = tmp_path / "home"
     home.mkdir()

@@ -18,8 +18,8 @@ import pytest
 from sitebuilder import Site, config_text
 
 from monitor.config import load_config
-from monitor.fixture_server import Fault, FixtureServer
-from monitor.status import print_status
+from monitor.demo.server import Fault, FixtureServer
+from monitor.record.status import print_status
 
 A = "/government/publications/privacy-notice"  # configured
 OLD = "/government/publications/npd-requests-2025"  # in the results from the start

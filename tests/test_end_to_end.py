@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 
 from monitor.demo import SITE, write_demo_config
-from monitor.fixture_server import FixtureServer
+from monitor.demo.server import FixtureServer
 
 PRIVACY_EYFS = "/government/publications/privacy-information-early-years-foundation-stage-to-key-stage-3/privacy-information-early-years-foundation-stage-to-key-stage-3"
 EXPECTED = {

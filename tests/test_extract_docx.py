@@ -4,8 +4,8 @@ from pathlib import Path
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 
-from monitor.extract.docx import extract_docx, split_heading
-from monitor.extract.files import extract_file_in_process
+from monitor.document.files.docx import extract_docx, split_heading
+from monitor.document.files.extract import extract_file_in_process
 from monitor.model import Section, Table
 
 FILES = Path(__file__).parent / "fixtures" / "files"

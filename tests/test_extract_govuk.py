@@ -7,8 +7,9 @@ import random
 
 import pytest
 
+from monitor.document.content_item import document_from_item
 from monitor.errors import ExtractionError
-from monitor.extract.govuk import GoneItem, RedirectItem, document_from_item, load_item, parent_path
+from monitor.govuk.items import GoneItem, RedirectItem, load_item, parent_path
 from monitor.model import Block, ChangeNote, LinkedDocument, document_from_json
 
 URL = "https://www.gov.uk/government/publications/dfe-external-data-shares"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.document.html import blocks_from_html, document_from_html_page
 from monitor.errors import ExtractionError
-from monitor.extract.html import blocks_from_html, document_from_html_page
 from monitor.model import Block, ChangeNote
 
 URL = "https://www.gov.uk/government/organisations/department-for-education/about/personal-information-charter"

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
-from monitor.extract.files import extract_file_in_process
-from monitor.extract.pdf import (
+from monitor.document.files.extract import extract_file_in_process
+from monitor.document.files.pdf import (
     extract_pdf,
     parse_heading,
     plausible_successor,
@@ -194,7 +194,7 @@ def test_broken_pdf_is_an_error():
 
 
 def test_a_contents_page_is_not_read_as_headings():
-    from monitor.extract.pdf import is_contents_page, split_sections
+    from monitor.document.files.pdf import is_contents_page, split_sections
 
     contents = ["1 Introduction", "1.1 About this guide", "2 Census dates", "2.1 Census days ..... 4", "3 Pupil data items 5"]
     body = ["1 Introduction", "1.1 About this guide", "This guide explains the census.", "2 Census dates", "2.1 Census days", "The census day is 1 October."]

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from monitor.extract.files import extract_file_in_process
-from monitor.extract.safety import Limits
-from monitor.extract.sheets import (
+from monitor.document.files.extract import extract_file_in_process
+from monitor.document.files.safety import Limits
+from monitor.document.files.sheets import (
     build_table,
     detect_delimiter,
     extract_csv,
@@ -15,7 +15,7 @@ from monitor.extract.sheets import (
     find_header_row,
     normalise_cell,
 )
-from monitor.extract.text import decode_text
+from monitor.document.files.text import decode_text
 from monitor.model import Table
 
 FILES = Path(__file__).parent / "fixtures" / "files"

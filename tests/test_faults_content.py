@@ -27,7 +27,7 @@ from faults import (
 )
 from sitebuilder import Site, attachment
 
-from monitor.fixture_server import Fault
+from monitor.demo.server import Fault
 
 
 def first_line(result) -> str:

@@ -24,7 +24,7 @@ from faults import (
     stderr_lines,
 )
 
-from monitor.fixture_server import Fault
+from monitor.demo.server import Fault
 
 API_PRIVACY = f"/api/content{PRIVACY}"
 API_REGISTER = f"/api/content{REGISTER}"

@@ -23,7 +23,7 @@ from faults import (
     standard_site,
 )
 
-from monitor.fixture_server import Fault
+from monitor.demo.server import Fault
 
 pytestmark = pytest.mark.slow  # seven runs, about 30 s
 

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from monitor.errors import FeedInvalid, StorageError
-from monitor.feed import (
+from monitor.publish.atom import (
     ATOM_NS,
     FeedEntry,
     build_feed,

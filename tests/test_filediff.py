@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.extract.files import extract_file_in_process
-from monitor.filediff import (
+from monitor.compare.files import (
     CellChange,
     FileDiff,
     RowChange,
@@ -16,6 +15,7 @@ from monitor.filediff import (
     diff_tables,
     sentences_of,
 )
+from monitor.document.files.extract import extract_file_in_process
 from monitor.model import FileContent, Section, Table
 
 FILES = Path(__file__).parent / "fixtures" / "files"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sitebuilder import Site, config_text
 
-from monitor.fixture_server import Fault, FixtureServer
+from monitor.demo.server import Fault, FixtureServer
 
 A = "/government/publications/a"
 B = "/government/publications/b"

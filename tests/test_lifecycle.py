@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sitebuilder import Site, attachment, config_text, read_changes
 
-from monitor.fixture_server import FixtureServer
+from monitor.demo.server import FixtureServer
 
 NOTES = [("2026-01-10T09:30:00.000+00:00", "First published.")]
 
@@ -134,7 +134,7 @@ def test_a_broken_file_link_is_reported_and_its_return_too(site, tmp_path):
 
 
 def test_a_file_that_cannot_be_downloaded_keeps_its_last_hash(site, tmp_path):
-    from monitor.fixture_server import Fault
+    from monitor.demo.server import Fault
 
     server, config = start(site, tmp_path, TARGETS)
     try:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sitebuilder import Site, config_text
 
+from monitor.demo.server import Fault, FixtureServer
 from monitor.errors import EXIT_LOCKED, LockHeld
-from monitor.fixture_server import Fault, FixtureServer
 from monitor.lock import RunLock
 
 A = "/government/publications/a"

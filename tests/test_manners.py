@@ -7,7 +7,7 @@ import sys
 
 from sitebuilder import Site, attachment, config_text, read_changes
 
-from monitor.fixture_server import FixtureServer
+from monitor.demo.server import FixtureServer
 
 NOTES = [("2026-01-01T00:00:00Z", "First published.")]
 

@@ -11,7 +11,7 @@ import zlib
 
 from sitebuilder import Site, config_text, read_changes
 
-from monitor.fixture_server import FixtureServer
+from monitor.demo.server import FixtureServer
 
 
 def test_versions_from_older_code_are_rederived_not_reported(tmp_path):

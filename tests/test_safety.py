@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.extract.files import extract_file, extract_file_in_process
-from monitor.extract.safety import (
+from monitor.document.files.extract import extract_file, extract_file_in_process
+from monitor.document.files.safety import (
     ExtractionRefused,
     GiB,
     Limits,
@@ -338,8 +338,8 @@ def test_a_reader_stopped_with_the_run_stops_the_run_instead_of_blaming_the_file
     import signal
     import subprocess
 
+    from monitor.document.files import sandbox
     from monitor.errors import RunStopped
-    from monitor.extract import sandbox
 
     def stopped(*args, **kwargs):
         return subprocess.CompletedProcess(args, -signal.SIGTERM, b"", b"")

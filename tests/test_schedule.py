@@ -26,9 +26,7 @@ from sitebuilder import Site, config_text
 
 from monitor.cli import build_parser
 from monitor.config import load_config
-from monitor.fixture_server import Fault, FixtureServer
-from monitor.lock import RunLock
-from monitor.schedule import (
+from monitor.daemon.scheduler import (
     MAIN_JOB_ID,
     TEST_INTERVAL_ENV,
     CheckJob,
@@ -40,6 +38,8 @@ from monitor.schedule import (
     log_outcome,
     plan_jobs,
 )
+from monitor.demo.server import Fault, FixtureServer
+from monitor.lock import RunLock
 
 A = "/government/publications/a"
 B = "/government/publications/b"
@@ -99,7 +99,7 @@ def test_the_childs_summary_failures_and_error_line_are_picked_out():
 
 
 def test_one_log_line_per_outcome(caplog):
-    caplog.set_level(logging.INFO, logger="dfe-monitor.schedule")
+    caplog.set_level(logging.INFO, logger="dfe-monitor.daemon.scheduler")
     log_outcome("check of all targets", ChildOutcome(0, 2.54, pid=11, summary="run 3 completed: 2 targets checked"))
     log_outcome("check of all targets", ChildOutcome(75, 0.12, pid=12, message="dfe-monitor: another dfe-monitor run (process 9) holds the lock"))
     log_outcome("check of all targets", ChildOutcome(1, 3.0, pid=13, message="dfe-monitor: nothing could be fetched"))
@@ -144,7 +144,7 @@ class FakeChecks:
 
 
 def test_an_overrun_gives_exactly_one_catch_up_check(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="dfe-monitor.schedule")
+    caplog.set_level(logging.INFO, logger="dfe-monitor.daemon.scheduler")
     checks = FakeChecks(hold_first=True)
     daemon = Daemon(load_config(write_config(tmp_path)), run_check=checks, triggers={MAIN_JOB_ID: IntervalTrigger(seconds=0.3)})
     refusals: list[object] = []
@@ -246,7 +246,7 @@ def test_a_per_target_check_is_a_run_of_only_that_target(fixture_site, tmp_path)
 
 
 def test_a_check_that_runs_too_long_is_ended_and_the_next_one_runs(caplog):
-    caplog.set_level(logging.INFO, logger="dfe-monitor.schedule")
+    caplog.set_level(logging.INFO, logger="dfe-monitor.daemon.scheduler")
     runner = ChildRunner(stop_grace=1.0, echo=io.StringIO(), max_seconds=1.0)
     started = time.monotonic()
     outcome = runner.run([sys.executable, "-c", SLEEPER, "obey"])

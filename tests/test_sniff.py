@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.extract.sniff import claimed_format, looks_like_text, sniff_format
+from monitor.document.files.sniff import claimed_format, looks_like_text, sniff_format
 
 FILES = Path(__file__).parent / "fixtures" / "files"
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -202,7 +202,7 @@ def test_an_unreachable_host_fails_later_requests_at_once():
 
 
 def test_result_paths():
-    from monitor.urls import result_path
+    from monitor.govuk.urls import result_path
 
     assert result_path("/government/publications/x/", BASE) == "/government/publications/x"
     assert result_path("https://www.gov.uk/guidance/y?utm=1#top", BASE) == "/guidance/y"

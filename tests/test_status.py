@@ -12,9 +12,9 @@ import pytest
 from sitebuilder import Site, config_text
 
 from monitor.config import load_config
+from monitor.demo.server import FixtureServer
 from monitor.errors import CorruptDatabase
-from monitor.fixture_server import FixtureServer
-from monitor.status import next_check, print_status
+from monitor.record.status import next_check, print_status
 from storage import repo
 from storage.db import Database
 from storage.models import Target

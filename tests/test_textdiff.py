@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from monitor.textdiff import diff_sequences, diff_words
+from monitor.compare.text import diff_sequences, diff_words
 
 
 def apply(a, b, ops):

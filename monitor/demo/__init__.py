@@ -14,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from monitor.demo.server import FixtureServer
 from monitor.errors import EXIT_OK, MonitorError
-from monitor.fixture_server import FixtureServer
 
 HERE = Path(__file__).parent
 SITE = HERE / "site"

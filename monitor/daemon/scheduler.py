@@ -62,7 +62,7 @@ from monitor.errors import (
     EXIT_USAGE,
 )
 
-log = logging.getLogger("dfe-monitor.schedule")
+log = logging.getLogger("dfe-monitor.daemon.scheduler")
 
 MAIN_JOB_ID = "all"
 MISFIRE_GRACE_SECONDS = 6 * 60 * 60  # a check up to six hours late still runs (once)

@@ -11,7 +11,7 @@
   versions share; added and removed columns are reported once, not on every row.
 * **Sections** (PDF, DOCX, text) are matched by number and title, then by title alone (a
   section that was renumbered is "moved", not rewritten), then by number alone (a retitled
-  section). Within a matched section, sentences are diffed with ``monitor.textdiff``.
+  section). Within a matched section, sentences are diffed with ``monitor.compare.text``.
 
 Key column choice (the same column for both versions), best first:
 
@@ -37,8 +37,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from monitor.compare.text import diff_sequences
 from monitor.model import Cell, FileContent, Section, Table
-from monitor.textdiff import diff_sequences
 
 # An id: letters and digits (at least one of each), optionally joined by - _ / or dots.
 _ID = r"(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9]+(?:[-_/.][A-Za-z0-9]+)*"

@@ -38,8 +38,8 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-from monitor.extract.safety import ExtractionRefused, Limits
-from monitor.extract.text import decode_text
+from monitor.document.files.safety import ExtractionRefused, Limits
+from monitor.document.files.text import decode_text
 from monitor.model import Cell, FileContent, Table
 
 HEADER_WINDOW = 15

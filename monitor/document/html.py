@@ -9,13 +9,18 @@ to text: nothing a page contains can reach the feed as live HTML.
 
 from __future__ import annotations
 
-import re
-from urllib.parse import urljoin, urlsplit
-
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from monitor.errors import ExtractionError
-from monitor.model import Attachment, Block, ChangeNote, Document, Withdrawn
+from monitor.govuk.pages import (
+    CONTENT_SELECTOR,
+    attachments_in,
+    clean_text,
+    content_root,
+    looks_like_error_page,
+    parse_html,
+)
+from monitor.model import Block, ChangeNote, Document, Withdrawn
 
 # Never content: dropped with everything inside them.
 DROP_TAGS = (
@@ -38,28 +43,10 @@ NOISE_SELECTORS = (
     ".gem-c-print-link", "[data-module='ga4-link-tracker'] .gem-c-share-links",
     "#feedback", ".recruitment-banner", ".gem-c-recruitment-banner",
 )
-ERROR_PAGE_TITLES = (
-    "sorry, there is a problem",
-    "page unavailable",
-    "page not found",
-    "service unavailable",
-    "sorry, we're experiencing technical difficulties",
-    "too many requests",
-)
-_SPACE_RE = re.compile(r"\s+")
 _BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "pre", "blockquote", "dt", "dd", "figcaption", "caption"}
 _CONTAINER_TAGS = {"ul", "ol", "table", "thead", "tbody", "tfoot", "dl"}
 _WRAPPER_TAGS = {"html", "body", "div", "section", "article", "aside", "main", "header", "footer", "nav", "figure", "details", "summary", "fieldset", "address", "center"}
 _STRUCTURE_TAGS = list(_BLOCK_TAGS | _CONTAINER_TAGS | _WRAPPER_TAGS)
-
-
-def clean_text(text: str) -> str:
-    """Collapse white space (including non-breaking spaces) and trim."""
-    return _SPACE_RE.sub(" ", text.replace("\u00a0", " ")).strip()
-
-
-def parse_html(html: str | bytes) -> BeautifulSoup:
-    return BeautifulSoup(html, "lxml")
 
 
 def strip_noise(root: Tag) -> None:
@@ -171,38 +158,25 @@ def _block(tag: Tag, blocks: list[Block], list_depth: int) -> None:
             blocks.append(Block("paragraph", text))
 
 
-def looks_like_error_page(soup: BeautifulSoup) -> str | None:
-    title = clean_text(soup.title.get_text(" ")) if soup.title else ""
-    heading = soup.find("h1")
-    heading_text = clean_text(heading.get_text(" ")) if heading else ""
-    for text in (title.lower(), heading_text.lower()):
-        for marker in ERROR_PAGE_TITLES:
-            if text.startswith(marker):
-                return title or heading_text
-    return None
-
-
 def _meta(soup: BeautifulSoup, name: str) -> str | None:
     tag = soup.find("meta", attrs={"name": name})
     value = tag.get("content") if tag else None
     return clean_text(value) if isinstance(value, str) and value.strip() else None
 
 
-def document_from_html_page(html: str | bytes, url: str, selector: str = "main#content") -> Document:
+def document_from_html_page(html: str | bytes, url: str, selector: str = CONTENT_SELECTOR) -> Document:
     """A rendered GOV.UK page (or any page, with ``selector``) → Document."""
     soup = parse_html(html)
     error_title = looks_like_error_page(soup)
     if error_title:
         raise ExtractionError(f"the page is an error page ({error_title!r}), not content", suspect=True)
-    content = soup.select_one(selector)
-    if content is None and selector == "main#content":
-        content = soup.select_one("main") or soup.select_one("#content")
+    content = content_root(soup, selector)
     if content is None:
         raise ExtractionError(f"the content selector {selector!r} matches nothing on the page", suspect=True)
 
     withdrawn = _withdrawn_from_page(soup, content)
     change_notes, has_history = _change_notes_from_page(content)
-    attachments = _attachments_from_page(content, url)
+    attachments = attachments_in(content, url)
     heading = content.find("h1")
     title = clean_text(heading.get_text(" ")) if heading else clean_text(soup.title.get_text(" ")) if soup.title else ""
     lead = content.select_one(".gem-c-lead-paragraph")
@@ -239,13 +213,6 @@ def document_from_html_page(html: str | bytes, url: str, selector: str = "main#c
         source="html",
         has_change_history=has_history,
     )
-
-
-def page_attachments(html: str | bytes, url: str, selector: str = "main#content") -> tuple[Attachment, ...]:
-    """The attachments listed in a page's content (what the spider downloads)."""
-    soup = parse_html(html)
-    content = soup.select_one(selector) or soup.select_one("main")
-    return _attachments_from_page(content, url) if content is not None else ()
 
 
 def _withdrawn_from_page(soup: BeautifulSoup, content: Tag) -> Withdrawn | None:
@@ -289,38 +256,3 @@ def _change_notes_from_page(content: Tag) -> tuple[tuple[ChangeNote, ...], bool]
     return tuple(notes), True
 
 
-def _attachments_from_page(content: Tag, page_url: str) -> tuple[Attachment, ...]:
-    found: list[Attachment] = []
-    seen: set[str] = set()
-    for section in content.select(".gem-c-attachment, section.attachment, .attachment-details"):
-        link = section.select_one(".gem-c-attachment__title a, .title a, a[href]")
-        if link is None or not link.get("href"):
-            continue
-        href = urljoin(page_url, str(link["href"]))
-        if href in seen:
-            continue
-        seen.add(href)
-        metadata = section.select_one(".gem-c-attachment__metadata")
-        content_type = None
-        if metadata is not None:
-            abbr = metadata.find("abbr")
-            content_type = clean_text(abbr.get_text(" ")) if abbr else None
-        found.append(
-            Attachment(
-                title=clean_text(link.get_text(" ")),
-                url=href,
-                content_type=content_type,
-                filename=href.rsplit("/", 1)[-1] or None,
-                attachment_type="file" if looks_like_file(href) else "html",
-            )
-        )
-    return tuple(found)
-
-
-FILE_SUFFIXES = (".ods", ".xlsx", ".xls", ".csv", ".pdf", ".docx", ".doc", ".odt", ".txt", ".zip", ".json", ".xml")
-
-
-def looks_like_file(url: str) -> bool:
-    """True for attachment URLs that name a file rather than an HTML publication."""
-    path = urlsplit(url).path.lower()
-    return "/media/" in path or "/attachment_data/" in path or path.endswith(FILE_SUFFIXES)

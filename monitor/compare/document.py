@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from monitor.filediff import diff_files
+from monitor.compare.files import diff_files
+from monitor.compare.text import diff_sequences, diff_words
+from monitor.compare.wording import shorten
 from monitor.model import Attachment, Block, ChangeNote, Document, FileContent, LinkedDocument
-from monitor.textdiff import diff_sequences, diff_words
-from monitor.wording import shorten
 
 MAX_WORD_DIFF_CHARS = 20_000  # longer stretches are shown as before/after, not word by word
 KIND_NAMES = {

@@ -19,10 +19,10 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from monitor.compare.wording import shorten
 from monitor.config import Config
-from monitor.database import database_errors, database_exists, open_database
 from monitor.errors import StorageError
-from monitor.wording import shorten
+from monitor.record.database import database_errors, database_exists, open_database
 from storage import repo
 from storage.models import Fetch, Run, Target
 

@@ -11,11 +11,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from monitor.document.content_item import document_from_item
+from monitor.document.html import document_from_html_page
 from monitor.errors import ExtractionError
-from monitor.extract.govuk import GoneItem, RedirectItem, document_from_item, load_item, parent_path
-from monitor.extract.html import document_from_html_page
+from monitor.govuk.items import GoneItem, RedirectItem, load_item, parent_path
+from monitor.govuk.urls import host_allowed, path_under
 from monitor.model import Attachment, Document
-from monitor.urls import host_allowed, path_under
 
 GONE_STATUSES = (404, 410)
 # Bump whenever the same stored captures would give a different Document (a change in

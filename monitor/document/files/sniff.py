@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from monitor.extract.safety import ZIP_ERRORS, zip_entry_bound
+from monitor.document.files.safety import ZIP_ERRORS, zip_entry_bound
 
 FORMATS = ("ods", "xlsx", "xls", "csv", "pdf", "docx", "text", "unknown")
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.feed import FeedEntry, build_feed, rfc3339, write_feed
-from monitor.pages import write_pages
+from monitor.publish.atom import FeedEntry, build_feed, rfc3339, write_feed
+from monitor.publish.pages import write_pages
 from storage import repo
 from storage.db import Database
 from storage.models import Change, Target

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from monitor.errors import StorageError
-from monitor.feed import OGL_NOTICE, FeedEntry, esc, render_entry_html, rfc3339
+from monitor.publish.atom import OGL_NOTICE, FeedEntry, esc, render_entry_html, rfc3339
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'"
 STYLE = (

@@ -22,7 +22,7 @@ from docx import Document
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 
-from monitor.extract.sheets import header_names, normalise_cell
+from monitor.document.files.sheets import header_names, normalise_cell
 from monitor.model import Cell, FileContent, Section, Table
 
 _NUMBERED_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,3}){0,4})\.?\s+(\S.*)$")

@@ -17,19 +17,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.config import Config
-from monitor.database import database_errors, open_database
+from monitor.document.files.safety import Limits
 from monitor.errors import (
     MonitorError,
     NothingFetched,
     RunStopped,
     UsageError,
 )
-from monitor.extract.safety import Limits
+from monitor.govuk.urls import api_url_for, normalise_url, result_path
 from monitor.lock import RunLock
 from monitor.model import document_from_json
-from monitor.process import Processor, ProcessSettings, RunCounts
-from monitor.publish import publish_feed
-from monitor.urls import api_url_for, normalise_url, result_path
+from monitor.publish.records import publish_feed
+from monitor.record.database import database_errors, open_database
+from monitor.record.versions import Processor, ProcessSettings, RunCounts
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
 from storage import repo
 from storage.db import Database, DatabaseCorrupt, StorageFailure

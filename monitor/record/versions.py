@@ -17,11 +17,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from monitor.assemble import NORMALISER_VERSION, FetchView, Outcome, TargetContext, assemble
-from monitor.diff import ChangeReport, diff_documents
-from monitor.extract.files import EXTRACTOR_VERSION, extract_file
-from monitor.extract.safety import Limits
-from monitor.feed import tag_id
+from monitor.compare.document import ChangeReport, diff_documents
+from monitor.compare.wording import sentence, shorten
+from monitor.document.assemble import (
+    NORMALISER_VERSION,
+    FetchView,
+    Outcome,
+    TargetContext,
+    assemble,
+)
+from monitor.document.files.extract import EXTRACTOR_VERSION, extract_file
+from monitor.document.files.safety import Limits
 from monitor.model import (
     Document,
     FileContent,
@@ -29,7 +35,7 @@ from monitor.model import (
     file_content_from_json,
     file_content_to_json,
 )
-from monitor.wording import sentence, shorten
+from monitor.publish.atom import tag_id
 from storage import repo
 from storage.db import Database
 from storage.models import Fetch, Target

@@ -1,6 +1,6 @@
 """Run one extraction in a child process with memory, CPU and wall-clock limits.
 
-    python -m monitor.extract.sandbox FORMAT LIMITS_JSON  < file bytes  > FileContent JSON
+    python -m monitor.document.files.sandbox FORMAT LIMITS_JSON  < file bytes  > FileContent JSON
 
 A hostile or merely broken PDF can make a parser loop for hours or allocate without bound, and
 parser bugs are fixed more slowly than they are found. The parent passes the bytes on stdin and
@@ -27,17 +27,17 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from monitor.document.files.safety import Limits, cpu_limit
 from monitor.errors import RunStopped
-from monitor.extract.safety import Limits, cpu_limit
 from monitor.model import FileContent, file_content_from_json, file_content_to_json
 
 # The directory holding the ``monitor`` package, so the child imports this very copy.
-_PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[3])
 
 
 def run_in_child(data: bytes, fmt: str, limits: Limits) -> FileContent:
     """Extract ``data`` (already sniffed as ``fmt`` and checked) in a limited child process."""
-    command = [sys.executable, "-m", "monitor.extract.sandbox", fmt, json.dumps(asdict(limits))]
+    command = [sys.executable, "-m", "monitor.document.files.sandbox", fmt, json.dumps(asdict(limits))]
     try:
         result = subprocess.run(
             command,
@@ -109,7 +109,7 @@ def apply_limits(limits: Limits) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m monitor.extract.sandbox FORMAT LIMITS_JSON", file=sys.stderr)
+        print("usage: python -m monitor.document.files.sandbox FORMAT LIMITS_JSON", file=sys.stderr)
         return 2
     fmt, limits = args[0], Limits(**json.loads(args[1]))
     result_fd = os.dup(1)
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     apply_limits(limits)
     data = sys.stdin.buffer.read()
 
-    from monitor.extract.files import run_extractor
+    from monitor.document.files.parsers import run_extractor
 
     content = run_extractor(data, fmt, limits)
     with os.fdopen(result_fd, "wb") as out:

@@ -35,7 +35,7 @@ from collections.abc import Iterator, Sequence
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from monitor.extract.safety import ExtractionRefused, Limits
+from monitor.document.files.safety import ExtractionRefused, Limits
 from monitor.model import FileContent, Section
 
 _HEADING_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,3}){0,4})\.?\s+(\S.*)$")
