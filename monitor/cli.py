@@ -114,7 +114,7 @@ def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
 
 def cmd_changes(args: argparse.Namespace, verbose: bool) -> int:
     from monitor.publish.records import iter_changes
-    from monitor.record.database import database_exists, open_database
+    from monitor.record.connect import database_exists, open_database
 
     config = _config(args)
     if not database_exists(config):
@@ -135,7 +135,7 @@ def cmd_changes(args: argparse.Namespace, verbose: bool) -> int:
 
 def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
     from monitor.publish.records import publish_feed
-    from monitor.record.database import database_exists, open_database
+    from monitor.record.connect import database_exists, open_database
     from monitor.record.run import utcnow
 
     config = _config(args)

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from storage.models import SCHEMA_VERSION, Base
+from storage.schema import SCHEMA_VERSION, Base
 
 BUSY_TIMEOUT_MS = 30_000
 MAX_PAGE_COUNT_ENV = "DFE_MONITOR_MAX_PAGE_COUNT"  # test hook: simulate a full disk

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import DatabaseCorrupt
-from storage.models import (
+from storage.schema import (
     Blob,
     Change,
     DiscoverQuery,

@@ -162,7 +162,7 @@ def read_changes(config_path: Path) -> list[dict[str, Any]]:
     """What `dfe-monitor changes --json` prints, read in-process (saves a child process)."""
     from monitor.config import load_config
     from monitor.publish.records import iter_changes
-    from monitor.record.database import open_database
+    from monitor.record.connect import open_database
 
     db = open_database(load_config(config_path))
     try:

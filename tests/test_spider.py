@@ -9,7 +9,6 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 
-from spiders.govuk import GovukSpider, describe_failure
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
 from spiders.middlewares import (
     HostGuardMiddleware,
@@ -17,6 +16,7 @@ from spiders.middlewares import (
     PoliteRetryMiddleware,
     parse_retry_after,
 )
+from spiders.spider import GovukSpider, describe_failure
 
 BASE = "https://www.gov.uk"
 PAGE = f"{BASE}/government/publications/dfe-external-data-shares"

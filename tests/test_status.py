@@ -17,7 +17,7 @@ from monitor.errors import CorruptDatabase
 from monitor.record.status import next_check, print_status
 from storage import repo
 from storage.db import Database
-from storage.models import Target
+from storage.schema import Target
 
 BASE = "http://127.0.0.1:8000"
 # 10:00 UTC on 1 July 2026 is 11:00 BST in Europe/London.

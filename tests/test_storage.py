@@ -9,7 +9,7 @@ import pytest
 
 from storage import repo
 from storage.db import Database, DatabaseCorrupt, check_readable
-from storage.models import Blob, Fetch, Run
+from storage.schema import Blob, Fetch, Run
 
 NOW = datetime(2026, 11, 28, 6, 17, tzinfo=UTC)
 

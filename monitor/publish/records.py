@@ -12,7 +12,7 @@ from monitor.publish.atom import FeedEntry, build_feed, rfc3339, write_feed
 from monitor.publish.pages import write_pages
 from storage import repo
 from storage.db import Database
-from storage.models import Change, Target
+from storage.schema import Change, Target
 
 
 def entry_from_row(change: Change, target: Target) -> FeedEntry:

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from monitor.compare.wording import shorten
 from monitor.config import Config
 from monitor.errors import StorageError
-from monitor.record.database import database_errors, database_exists, open_database
+from monitor.record.connect import database_errors, database_exists, open_database
 from storage import repo
-from storage.models import Fetch, Run, Target
+from storage.schema import Fetch, Run, Target
 
 RECENT_RUNS = 5
 RECENT_SEARCHES = 200  # search requests looked at for each entry's newest outcome

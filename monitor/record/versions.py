@@ -38,7 +38,7 @@ from monitor.model import (
 from monitor.publish.atom import tag_id
 from storage import repo
 from storage.db import Database
-from storage.models import Fetch, Target
+from storage.schema import Fetch, Target
 
 
 @dataclass(frozen=True)

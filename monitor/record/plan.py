@@ -1,0 +1,51 @@
+"""What one run fetches: every active target (with what its last version listed, so files and
+parents answered 304 are still accounted for), the discovery searches, and the validators for
+conditional requests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from monitor.config import Config
+from monitor.govuk.urls import api_url_for, normalise_url
+from monitor.model import document_from_json
+from spiders.items import CrawlPlan, DiscoverPlan, TargetPlan
+from storage import repo
+
+
+def build_plan(session: Any, config: Config, only: Sequence[str] | None) -> CrawlPlan:
+    base = config.govuk.base_url.rstrip("/")
+    targets = repo.active_targets(session)
+    if only is not None:
+        wanted = set(only)
+        targets = [t for t in targets if t.name in wanted or t.url in wanted]
+    selectors = {t.url: t.selector for t in config.targets}
+    plans = []
+    urls: list[str] = []
+    for target in targets:
+        known: tuple[str, ...] = ()
+        parent_api = None
+        latest = repo.latest_version(session, target.id)
+        if latest is not None:
+            document = document_from_json(repo.get_blob(session, latest.document_sha256))
+            known = tuple(a.url for a in document.attachments if a.attachment_type == "file")
+            parent = document.extras.get("parent_path")
+            if parent:
+                parent_api = f"{base}/api/content{parent}"
+        api = api_url_for(target.fetch_url, base)
+        plan = TargetPlan(target_url=target.url, fetch_url=target.fetch_url, api_url=api, selector=selectors.get(target.url, "main#content"), known_attachments=known, known_parent_api_url=parent_api)
+        plans.append(plan)
+        urls.extend(u for u in (api, target.fetch_url, parent_api, *known) if u)
+    discover = []
+    if only is None:
+        discover = [DiscoverPlan(key=d.key, query=d.query, organisation=d.organisation or None, document_type=d.document_type, max_results=d.max_results) for d in config.discover]
+    known_urls = frozenset(normalise_url(u) for t in repo.all_targets(session) for u in (t.url, t.fetch_url))
+    return CrawlPlan(
+        base_url=base,
+        allowed_hosts=tuple(config.fetch.allowed_hosts),
+        targets=plans,
+        discover=discover,
+        known_urls=known_urls,
+        validators=repo.validators_for(session, urls),
+    )
