@@ -9,12 +9,64 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 # A cell of an extracted table: dates and times are ISO 8601 strings, empty cells are None.
 Cell = str | int | float | bool | None
 
-BLOCK_KINDS = ("heading", "paragraph", "list_item", "table_row", "pre", "quote")
+
+class FetchRole(StrEnum):
+    """Why a request was made (``fetches.role``)."""
+
+    API = "api"  # the target's Content API item
+    PAGE = "page"  # the rendered page (no API item, or a page on another allowed host)
+    PARENT = "parent"  # an HTML publication's parent publication (its change notes)
+    ATTACHMENT = "attachment"  # a file the page lists now
+    FORMER = "former"  # a file the last version listed and this one does not: where does it lead?
+    SEARCH = "search"  # a Search API page of a [[discover]] entry
+
+
+class OutcomeKind(StrEnum):
+    """What one run's captures of a target amount to."""
+
+    OK = "ok"  # a document
+    FAILED = "failed"  # no usable answer (an error, an error page, a file that could not be fetched)
+    GONE = "gone"  # 404/410, or a gone item
+    MOVED = "moved"  # the item redirects elsewhere
+
+
+class TargetState(StrEnum):
+    """A target's watch health (``targets.state``)."""
+
+    NEW = "new"  # not seen answering yet (never checked, or every check so far failed)
+    OK = "ok"
+    FAILING = "failing"  # failed health.failing_after checks in a row (a `failing` entry said so)
+    GONE = "gone"  # 404/410 on the last check, fewer than health.gone_after times in a row
+    REMOVED = "removed"  # gone health.gone_after checks in a row (a `removed` entry said so)
+
+
+class ChangeKind(StrEnum):
+    """What a change (a feed entry) reports (``changes.kind``)."""
+
+    CHANGED = "changed"
+    WITHDRAWN = "withdrawn"
+    NEW = "new"  # a publication found by discovery
+    MOVED = "moved"
+    REMOVED = "removed"
+    RESTORED = "restored"
+    FAILING = "failing"
+    RECOVERED = "recovered"
+
+
+class RunStatus(StrEnum):
+    """How a run ended (``runs.status``)."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    PARTIAL = "partial"  # some targets failed
+    FAILED = "failed"
+    ABORTED = "aborted"  # stopped, or killed (marked by the next run)
 
 
 @dataclass(frozen=True)

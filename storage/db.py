@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from storage.schema import SCHEMA_VERSION, Base
@@ -40,14 +40,26 @@ class DatabaseCorrupt(Exception):
     """The database file is damaged or is not a SQLite database."""
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL, or None (another engine, or an in-memory database)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 class Database:
     """An engine plus the two kinds of session the project uses."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        if self.is_sqlite and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            folder = Path(url[len("sqlite:///") :]).parent
+        file = sqlite_file(url)
+        if file is not None:
+            folder = file.parent
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -82,7 +94,13 @@ class Database:
             Base.metadata.create_all(self.engine)
             if self.is_sqlite:
                 with self.engine.begin() as conn:
+                    _upgrade(conn, conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
                     conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def has_schema(self) -> bool:
+        """True when the database holds dfe-monitor's tables (a new file does not yet)."""
+        with translate_errors():
+            return inspect(self.engine).has_table("targets")
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -103,6 +121,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _upgrade(conn: object, version: int) -> None:
+    """Bring data written by an older schema up to date (the tables exist by now)."""
+    if 0 < version < 2:
+        # Schema 2 stores the states people see: "new" (never checked) and "gone" (404/410 on
+        # the last check, not yet removed). Schema 1 kept both as "ok".
+        conn.exec_driver_sql("UPDATE targets SET state = 'new' WHERE state = 'ok' AND last_checked_at IS NULL")  # type: ignore[attr-defined]
+        conn.exec_driver_sql("UPDATE targets SET state = 'gone' WHERE state = 'ok' AND consecutive_gone > 0")  # type: ignore[attr-defined]
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -157,9 +184,9 @@ def translate_errors() -> Iterator[None]:
 
 def unwritable_reason(url: str) -> str | None:
     """Why a SQLite database file (and its -wal/-shm files) cannot be written, if we can tell."""
-    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+    path = sqlite_file(url)
+    if path is None:
         return None
-    path = Path(url[len("sqlite:///") :])
     folder = path.parent
     try:
         if os.statvfs(folder).f_flag & os.ST_RDONLY:
@@ -174,21 +201,12 @@ def unwritable_reason(url: str) -> str | None:
 
 def check_readable(url: str) -> None:
     """Raise DatabaseCorrupt quickly when a SQLite file is not a database at all."""
-    if not url.startswith("sqlite:///"):
+    path = sqlite_file(url)
+    if path is None:
         return
-    path = Path(url[len("sqlite:///") :])
     if not path.exists() or path.stat().st_size == 0:
         return
     with path.open("rb") as handle:
         header = handle.read(16)
     if header != b"SQLite format 3\x00":
         raise DatabaseCorrupt(f"{path} is not a SQLite database (bad header)")
-
-
-def quick_check(url: str) -> str:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return str(conn.execute(text("PRAGMA quick_check")).scalar())
-    finally:
-        engine.dispose()

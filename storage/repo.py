@@ -1,11 +1,15 @@
-"""Queries and writes over the snapshot database. The caller owns the session and transaction."""
+"""Queries and writes over the snapshot database. The caller owns the session and transaction.
+
+Reads return frozen rows (``storage.rows``); writes go through the functions here, so nothing
+above ``storage/`` touches the ORM.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +18,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import DatabaseCorrupt
+from storage.rows import (
+    ChangeRow,
+    DiscoverRow,
+    ExtractionRow,
+    FetchRow,
+    RunRow,
+    TargetRow,
+    VersionRow,
+    row_of,
+)
 from storage.schema import (
     Blob,
     Change,
@@ -69,15 +83,16 @@ def start_run(session: Session, now: datetime, pid: int, command: str = "run") -
 
 def finish_run(session: Session, run_id: int, status: str, summary: dict[str, Any], now: datetime, error: str | None = None) -> None:
     run = session.get(Run, run_id)
-    assert run is not None
+    if run is None:
+        raise KeyError(f"run {run_id} is missing")
     run.status = status
     run.finished_at = now
     run.summary = json.dumps(summary, sort_keys=True)
     run.error = error
 
 
-def last_runs(session: Session, limit: int = 5) -> list[Run]:
-    return list(session.scalars(select(Run).order_by(Run.id.desc()).limit(limit)))
+def last_runs(session: Session, limit: int = 5) -> list[RunRow]:
+    return [row_of(RunRow, r) for r in session.scalars(select(Run).order_by(Run.id.desc()).limit(limit))]
 
 
 # -- targets -----------------------------------------------------------------------------------
@@ -97,7 +112,7 @@ def sync_configured_targets(session: Session, specs: Sequence[TargetSpec], now: 
     for spec in specs:
         target = existing.get(spec.url)
         if target is None:
-            session.add(Target(url=spec.url, fetch_url=spec.url, name=spec.name, category=spec.category, source="config", active=True, created_at=now))
+            session.add(Target(url=spec.url, fetch_url=spec.url, name=spec.name, category=spec.category, source="config", active=True, created_at=now, state="new"))
         else:
             target.name, target.category, target.active = spec.name, spec.category, True
             if target.source == "discovered":
@@ -108,29 +123,49 @@ def sync_configured_targets(session: Session, specs: Sequence[TargetSpec], now: 
     session.flush()
 
 
-def add_discovered_target(session: Session, spec: TargetSpec, discover_key: str, now: datetime) -> Target:
-    target = Target(url=spec.url, fetch_url=spec.url, name=spec.name, category=spec.category, source="discovered", discovered_by=discover_key, active=True, created_at=now)
+def add_discovered_target(session: Session, spec: TargetSpec, discover_key: str, now: datetime) -> TargetRow:
+    target = Target(url=spec.url, fetch_url=spec.url, name=spec.name, category=spec.category, source="discovered", discovered_by=discover_key, active=True, created_at=now, state="new")
     session.add(target)
     session.flush()
-    return target
+    return row_of(TargetRow, target)
 
 
-def active_targets(session: Session) -> list[Target]:
-    return list(session.scalars(select(Target).where(Target.active.is_(True)).order_by(Target.id)))
+def active_targets(session: Session) -> list[TargetRow]:
+    return [row_of(TargetRow, t) for t in session.scalars(select(Target).where(Target.active.is_(True)).order_by(Target.id))]
 
 
-def all_targets(session: Session) -> list[Target]:
-    return list(session.scalars(select(Target).order_by(Target.id)))
+def all_targets(session: Session) -> list[TargetRow]:
+    return [row_of(TargetRow, t) for t in session.scalars(select(Target).order_by(Target.id))]
 
 
-def target_by_url(session: Session, url: str) -> Target | None:
-    return session.scalars(select(Target).where(Target.url == url)).first()
+def get_target(session: Session, target_id: int) -> TargetRow:
+    target = session.get(Target, target_id)
+    if target is None:
+        raise KeyError(f"target {target_id} is missing")
+    return row_of(TargetRow, target)
+
+
+TARGET_FIELDS = frozenset({"fetch_url", "state", "consecutive_failures", "consecutive_gone", "last_error", "last_checked_at", "last_success_at", "last_change_at"})
+
+
+def update_target(session: Session, target_id: int, **values: Any) -> TargetRow:
+    """Set the watch-state columns named in ``values`` (identity columns are not changed here)."""
+    unknown = set(values) - TARGET_FIELDS
+    if unknown:
+        raise ValueError(f"not a target state column: {', '.join(sorted(unknown))}")
+    target = session.get(Target, target_id)
+    if target is None:
+        raise KeyError(f"target {target_id} is missing")
+    for name, value in values.items():
+        setattr(target, name, value)
+    session.flush()
+    return row_of(TargetRow, target)
 
 
 # -- fetches -----------------------------------------------------------------------------------
 
 
-def record_fetch(session: Session, run_id: int, now: datetime, body: bytes | None, **fields: Any) -> Fetch:
+def record_fetch(session: Session, run_id: int, now: datetime, body: bytes | None, **fields: Any) -> FetchRow:
     """Log one request. A 304 takes the sha256 of the last stored body of the same URL."""
     sha = put_blob(session, body, now) if body is not None else None
     if fields.get("not_modified") and sha is None:
@@ -143,14 +178,15 @@ def record_fetch(session: Session, run_id: int, now: datetime, body: bytes | Non
     fetch = Fetch(run_id=run_id, requested_at=now, sha256=sha, **fields)
     session.add(fetch)
     session.flush()
-    return fetch
+    return row_of(FetchRow, fetch)
 
 
-def latest_body_fetch(session: Session, url: str) -> Fetch | None:
+def latest_body_fetch(session: Session, url: str) -> FetchRow | None:
     """The newest fetch of ``url`` that has a stored body (200, or 304 resolved to one)."""
-    return session.scalars(
+    fetch = session.scalars(
         select(Fetch).where(Fetch.url == url, Fetch.sha256.is_not(None), Fetch.error.is_(None)).order_by(Fetch.id.desc()).limit(1)
     ).first()
+    return row_of(FetchRow, fetch) if fetch is not None else None
 
 
 def validators_for(session: Session, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
@@ -163,82 +199,65 @@ def validators_for(session: Session, urls: Iterable[str]) -> dict[str, tuple[str
     return result
 
 
-def fetches_of_run(session: Session, run_id: int) -> list[Fetch]:
-    return list(session.scalars(select(Fetch).where(Fetch.run_id == run_id).order_by(Fetch.id)))
-
-
-def set_fetch_error(session: Session, fetch_id: int, error: str) -> None:
-    fetch = session.get(Fetch, fetch_id)
-    if fetch is not None:
-        fetch.error = error
+def fetches_of_run(session: Session, run_id: int, target_url: str | None = None) -> list[FetchRow]:
+    """Every fetch of a run in request order (only those made for ``target_url`` if given)."""
+    query = select(Fetch).where(Fetch.run_id == run_id)
+    if target_url is not None:
+        query = query.where(Fetch.target_url == target_url)
+    return [row_of(FetchRow, f) for f in session.scalars(query.order_by(Fetch.id))]
 
 
 # -- extractions -------------------------------------------------------------------------------
 
 
-def get_extraction(session: Session, sha: str, version: int) -> Extraction | None:
-    return session.get(Extraction, (sha, version))
+def get_extraction(session: Session, sha: str, version: int) -> ExtractionRow | None:
+    extraction = session.get(Extraction, (sha, version))
+    return row_of(ExtractionRow, extraction) if extraction is not None else None
 
 
-def put_extraction(session: Session, sha: str, version: int, fmt: str, error: str | None, content_json: bytes | None, now: datetime) -> Extraction:
+def put_extraction(session: Session, sha: str, version: int, fmt: str, error: str | None, content_json: bytes | None, now: datetime) -> ExtractionRow:
     content_sha = put_blob(session, content_json, now) if content_json is not None else None
     existing = session.get(Extraction, (sha, version))
     if existing is not None:
-        return existing
+        return row_of(ExtractionRow, existing)
     extraction = Extraction(sha256=sha, extractor_version=version, format=fmt, error=error, content_sha256=content_sha, created_at=now)
     session.add(extraction)
     session.flush()
-    return extraction
+    return row_of(ExtractionRow, extraction)
 
 
 # -- versions and changes ----------------------------------------------------------------------
 
 
-def latest_version(session: Session, target_id: int) -> Version | None:
-    return session.scalars(select(Version).where(Version.target_id == target_id).order_by(Version.id.desc()).limit(1)).first()
+def latest_version(session: Session, target_id: int) -> VersionRow | None:
+    version = session.scalars(select(Version).where(Version.target_id == target_id).order_by(Version.id.desc()).limit(1)).first()
+    return row_of(VersionRow, version) if version is not None else None
 
 
-def versions_of(session: Session, target_id: int) -> list[Version]:
-    return list(session.scalars(select(Version).where(Version.target_id == target_id).order_by(Version.id)))
-
-
-def add_version(session: Session, *, target_id: int, run_id: int, now: datetime, document_json: bytes, fingerprint: str, page_fetch_id: int | None, extractor_version: int, technical: bool = False) -> Version:
+def add_version(session: Session, *, target_id: int, run_id: int, now: datetime, document_json: bytes, fingerprint: str, page_fetch_id: int | None, extractor_version: int, technical: bool = False) -> VersionRow:
     sha = put_blob(session, document_json, now)
     version = Version(target_id=target_id, run_id=run_id, created_at=now, fingerprint=fingerprint, document_sha256=sha, page_fetch_id=page_fetch_id, extractor_version=extractor_version, technical=technical)
     session.add(version)
     session.flush()
-    return version
+    return row_of(VersionRow, version)
 
 
-def add_change(session: Session, *, feed_id_for: Any, **fields: Any) -> Change:
-    """Insert a change; ``feed_id_for(change)`` builds its permanent Atom id once the id is known."""
+def add_change(session: Session, *, feed_id_for: Callable[[int], str], **fields: Any) -> ChangeRow:
+    """Insert a change; ``feed_id_for(change_id)`` builds its permanent Atom id once the id is known."""
     change = Change(feed_id="pending", **fields)
     session.add(change)
     session.flush()
-    change.feed_id = feed_id_for(change)
+    change.feed_id = feed_id_for(change.id)
     session.flush()
-    return change
+    return row_of(ChangeRow, change)
 
 
-def list_changes(session: Session, *, newest_first: bool = False, limit: int | None = None) -> list[tuple[Change, Target]]:
+def list_changes(session: Session, *, newest_first: bool = False, limit: int | None = None) -> list[tuple[ChangeRow, TargetRow]]:
     order = (Change.detected_at.desc(), Change.id.desc()) if newest_first else (Change.detected_at, Change.id)
     query = select(Change, Target).join(Target, Change.target_id == Target.id).order_by(*order)
     if limit is not None:
         query = query.limit(limit)
-    return [(row[0], row[1]) for row in session.execute(query)]
-
-
-def last_change_of(session: Session, target_id: int, kinds: Sequence[str]) -> Change | None:
-    return session.scalars(
-        select(Change).where(Change.target_id == target_id, Change.kind.in_(kinds)).order_by(Change.id.desc()).limit(1)
-    ).first()
-
-
-def count_rows(session: Session) -> dict[str, int]:
-    return {
-        model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
-        for model in (Target, Run, Blob, Fetch, Extraction, Version, Change)
-    }
+    return [(row_of(ChangeRow, row[0]), row_of(TargetRow, row[1])) for row in session.execute(query)]
 
 
 # -- discovery ---------------------------------------------------------------------------------
@@ -261,9 +280,10 @@ def discovered_count(session: Session, key: str) -> int:
     return session.scalar(select(func.count()).select_from(Target).where(Target.discovered_by == key)) or 0
 
 
-def recent_searches(session: Session, limit: int) -> list[Fetch]:
-    return list(session.scalars(select(Fetch).where(Fetch.role == "search").order_by(Fetch.id.desc()).limit(limit)))
+def recent_searches(session: Session, limit: int) -> list[FetchRow]:
+    return [row_of(FetchRow, f) for f in session.scalars(select(Fetch).where(Fetch.role == "search").order_by(Fetch.id.desc()).limit(limit))]
 
 
-def discover_memory(session: Session, key: str) -> DiscoverQuery | None:
-    return session.get(DiscoverQuery, key)
+def discover_memory(session: Session, key: str) -> DiscoverRow | None:
+    row = session.get(DiscoverQuery, key)
+    return row_of(DiscoverRow, row) if row is not None else None

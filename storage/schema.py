@@ -23,7 +23,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -62,7 +62,7 @@ class Target(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Watch health, updated after every run that checked the target.
-    state: Mapped[str] = mapped_column(String, default="ok")  # ok | failing | gone | removed
+    state: Mapped[str] = mapped_column(String, default="new")  # new | ok | failing | gone | removed
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     consecutive_gone: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

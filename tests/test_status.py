@@ -17,7 +17,6 @@ from monitor.errors import CorruptDatabase
 from monitor.record.status import next_check, print_status
 from storage import repo
 from storage.db import Database
-from storage.schema import Target
 
 BASE = "http://127.0.0.1:8000"
 # 10:00 UTC on 1 July 2026 is 11:00 BST in Europe/London.
@@ -54,14 +53,9 @@ def fill_database(config_path: Path) -> None:
             second = repo.start_run(session, t1, 999_999_992)
             repo.finish_run(session, second, "partial", {"checked": 2, "changed": 1, "failed": 1, "changes": 1}, t1)
             repo.start_run(session, t2, 999_999_993)  # killed: its process is gone
-            a, b = session.query(Target).order_by(Target.id).all()
-            a.last_checked_at = a.last_success_at = t1
-            a.last_change_at = t1
-            b.last_checked_at = t1
-            b.last_success_at = t0
-            b.state = "failing"
-            b.consecutive_failures = 3
-            b.last_error = "HTTP 503"
+            a, b = repo.all_targets(session)
+            repo.update_target(session, a.id, state="ok", last_checked_at=t1, last_success_at=t1, last_change_at=t1)
+            repo.update_target(session, b.id, state="failing", last_checked_at=t1, last_success_at=t0, consecutive_failures=3, last_error="HTTP 503")
     finally:
         db.dispose()
 

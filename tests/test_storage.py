@@ -9,7 +9,7 @@ import pytest
 
 from storage import repo
 from storage.db import Database, DatabaseCorrupt, check_readable
-from storage.schema import Blob, Fetch, Run
+from storage.schema import SCHEMA_VERSION, Blob, Fetch, Run
 
 NOW = datetime(2026, 11, 28, 6, 17, tzinfo=UTC)
 
@@ -29,7 +29,7 @@ def test_schema_created_on_first_use_in_wal_mode(db, tmp_path):
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"targets", "runs", "blobs", "fetches", "extractions", "versions", "changes", "discover_queries"} <= tables
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     finally:
         con.close()
     assert db.integrity_check() == "ok"
@@ -83,7 +83,7 @@ def test_feed_ids_are_set_once(db):
         run_id = repo.start_run(session, NOW, 1)
         repo.sync_configured_targets(session, [repo.TargetSpec("http://x/a", "A", "other")], NOW)
         target = repo.all_targets(session)[0]
-        change = repo.add_change(session, feed_id_for=lambda c: f"tag:x,2026:{c.id}", target_id=target.id, run_id=run_id, kind="changed", detected_at=NOW, title="t", summary="s", silent_edit=None)
+        change = repo.add_change(session, feed_id_for=lambda change_id: f"tag:x,2026:{change_id}", target_id=target.id, run_id=run_id, kind="changed", detected_at=NOW, title="t", summary="s", silent_edit=None)
         assert change.feed_id == f"tag:x,2026:{change.id}"
 
 

@@ -15,8 +15,9 @@ from monitor.document.content_item import document_from_item
 from monitor.document.html import document_from_html_page
 from monitor.errors import ExtractionError
 from monitor.govuk.items import GoneItem, RedirectItem, load_item, parent_path
+from monitor.govuk.pages import CONTENT_SELECTOR
 from monitor.govuk.urls import host_allowed, path_under
-from monitor.model import Attachment, Document
+from monitor.model import Attachment, Document, FetchRole, OutcomeKind
 
 GONE_STATUSES = (404, 410)
 # Bump whenever the same stored captures would give a different Document (a change in
@@ -30,7 +31,7 @@ NORMALISER_VERSION = 1
 class FetchView:
     """The parts of a stored fetch that assembling needs."""
 
-    role: str
+    role: FetchRole
     url: str
     final_url: str | None
     status: int | None
@@ -47,12 +48,11 @@ class FetchView:
 
 @dataclass(frozen=True)
 class Outcome:
-    """``ok`` (document set), ``failed`` (error set), ``gone`` or ``moved`` (moved_to set)."""
+    """``ok`` (document set), ``failed`` (error set), ``gone``, or ``moved`` (moved_to set)."""
 
-    kind: str
+    kind: OutcomeKind
     document: Document | None = None
     error: str | None = None
-    suspect: bool = False
     moved_to: str | None = None
     # Old file URL -> where it redirects now, for files the page no longer lists.
     file_redirects: dict[str, str] = field(default_factory=dict)
@@ -64,7 +64,7 @@ class TargetContext:
     fetch_url: str
     base_url: str
     allowed_hosts: tuple[str, ...]
-    selector: str = "main#content"
+    selector: str = CONTENT_SELECTOR
 
 
 def assemble(
@@ -74,40 +74,40 @@ def assemble(
     stored_body_of_url: Callable[[str], bytes | None],
     previous: Document | None,
 ) -> Outcome:
-    api = _first(fetches, "api")
-    page = _first(fetches, "page")
+    api = _first(fetches, FetchRole.API)
+    page = _first(fetches, FetchRole.PAGE)
     try:
         if api is not None and api.has_body:
             outcome = _from_api(ctx, api, fetches, body_of, stored_body_of_url)
         elif api is not None and api.status == 410:
-            return Outcome("gone", error="the Content API answers 410 Gone")
+            return Outcome(OutcomeKind.GONE, error="the Content API answers 410 Gone")
         elif api is not None and api.status == 404 and page is None:
-            return Outcome("failed", error="the Content API answers 404 and the page was not fetched")
+            return Outcome(OutcomeKind.FAILED, error="the Content API answers 404 and the page was not fetched")
         elif api is not None and api.status != 404:
-            return Outcome("failed", error=_error_of(api, "Content API"))
+            return Outcome(OutcomeKind.FAILED, error=_error_of(api, "Content API"))
         elif page is not None and page.has_body:
             outcome = _from_page(ctx, page, body_of)
         elif page is not None and page.status in GONE_STATUSES:
-            return Outcome("gone", error=f"the page answers {page.status}")
+            return Outcome(OutcomeKind.GONE, error=f"the page answers {page.status}")
         elif page is not None:
-            return Outcome("failed", error=_error_of(page, "page"))
+            return Outcome(OutcomeKind.FAILED, error=_error_of(page, "page"))
         else:
-            return Outcome("failed", error="nothing was fetched for this target")
+            return Outcome(OutcomeKind.FAILED, error="nothing was fetched for this target")
     except GoneItem as exc:
-        return Outcome("gone", error=str(exc))
+        return Outcome(OutcomeKind.GONE, error=str(exc))
     except RedirectItem as exc:
         destination = exc.destination
         if destination.startswith("/"):
             destination = ctx.base_url.rstrip("/") + destination
-        return Outcome("moved", moved_to=destination, error=str(exc))
+        return Outcome(OutcomeKind.MOVED, moved_to=destination, error=str(exc))
     except ExtractionError as exc:
-        return Outcome("failed", error=str(exc), suspect=exc.suspect)
-    if outcome.kind != "ok" or outcome.document is None:
+        return Outcome(OutcomeKind.FAILED, error=str(exc))
+    if outcome.kind != OutcomeKind.OK or outcome.document is None:
         return outcome
     return _with_attachments(ctx, outcome, fetches, previous)
 
 
-def _first(fetches: Sequence[FetchView], role: str) -> FetchView | None:
+def _first(fetches: Sequence[FetchView], role: FetchRole) -> FetchView | None:
     for fetch in fetches:
         if fetch.role == role:
             return fetch
@@ -127,7 +127,7 @@ def _from_api(ctx: TargetContext, api: FetchView, fetches: Sequence[FetchView], 
     parent_base = parent_path(item)
     if parent_base:
         parent_url = f"{ctx.base_url.rstrip('/')}/api/content{parent_base}"
-        parent_fetch = next((f for f in fetches if f.role == "parent" and f.url == parent_url), None)
+        parent_fetch = next((f for f in fetches if f.role == FetchRole.PARENT and f.url == parent_url), None)
         raw = body_of(parent_fetch.sha256) if parent_fetch and parent_fetch.has_body and parent_fetch.sha256 else stored_body_of_url(parent_url)
         parent = _parse_parent(raw)
     document = document_from_item(item, ctx.target_url, parent=parent, base_url=ctx.base_url)
@@ -137,7 +137,7 @@ def _from_api(ctx: TargetContext, api: FetchView, fetches: Sequence[FetchView], 
     own_path = path_under(ctx.fetch_url, ctx.base_url)
     if api.redirects and document.base_path and own_path and document.base_path.rstrip("/") != own_path.rstrip("/"):
         moved_to = ctx.base_url.rstrip("/") + document.base_path
-    return Outcome("ok", document=document, moved_to=moved_to)
+    return Outcome(OutcomeKind.OK, document=document, moved_to=moved_to)
 
 
 def _parse_parent(raw: bytes | None) -> dict[str, Any] | None:
@@ -158,7 +158,7 @@ def _from_page(ctx: TargetContext, page: FetchView, body_of: Callable[[str], byt
     moved_to = None
     if page.redirects and page.final_url and page.final_url.rstrip("/") != ctx.fetch_url.rstrip("/"):
         moved_to = page.final_url
-    return Outcome("ok", document=document, moved_to=moved_to)
+    return Outcome(OutcomeKind.OK, document=document, moved_to=moved_to)
 
 
 def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[FetchView], previous: Document | None) -> Outcome:
@@ -172,7 +172,7 @@ def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[Fe
     assert document is not None
     by_url = {}
     for fetch in fetches:
-        if fetch.role == "attachment":
+        if fetch.role == FetchRole.ATTACHMENT:
             by_url.setdefault(fetch.url, fetch)
     before = {a.url: a for a in previous.attachments} if previous else {}
     filled: list[Attachment] = []
@@ -193,6 +193,6 @@ def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[Fe
             filled.append(replace(attachment, sha256=old.sha256, status=old.status))
         else:
             why = _error_of(fetch, "download") if fetch is not None else "not downloaded"
-            return Outcome("failed", error=f"the file {attachment.url} could not be fetched ({why})")
-    redirects = {f.url: f.final_url for f in fetches if f.role == "former" and f.final_url and f.final_url != f.url}
+            return Outcome(OutcomeKind.FAILED, error=f"the file {attachment.url} could not be fetched ({why})")
+    redirects = {f.url: f.final_url for f in fetches if f.role == FetchRole.FORMER and f.final_url and f.final_url != f.url}
     return replace(outcome, document=replace(document, attachments=tuple(filled)), file_redirects=redirects)

@@ -47,10 +47,6 @@ def api_url_for(url: str, base_url: str) -> str | None:
     return f"{base_url.rstrip('/')}/api/content{path.rstrip('/')}"
 
 
-def page_url_for_path(path: str, base_url: str) -> str:
-    return f"{base_url.rstrip('/')}{path}"
-
-
 def result_path(link: object, base_url: str) -> str | None:
     """The base path a Search API result's ``link`` names on this site, or None.
 

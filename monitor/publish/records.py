@@ -12,10 +12,10 @@ from monitor.publish.atom import FeedEntry, build_feed, rfc3339, write_feed
 from monitor.publish.pages import write_pages
 from storage import repo
 from storage.db import Database
-from storage.schema import Change, Target
+from storage.rows import ChangeRow, TargetRow
 
 
-def entry_from_row(change: Change, target: Target) -> FeedEntry:
+def entry_from_row(change: ChangeRow, target: TargetRow) -> FeedEntry:
     details = json.loads(change.details) if change.details else {}
     detected = change.detected_at
     return FeedEntry(
@@ -47,7 +47,7 @@ def publish_feed(db: Database, *, path: Path, title: str, feed_url: str, max_ent
     return len(entries)
 
 
-def change_record(change: Change, target: Target) -> dict[str, Any]:
+def change_record(change: ChangeRow, target: TargetRow) -> dict[str, Any]:
     detected = change.detected_at
     return {
         "id": change.id,

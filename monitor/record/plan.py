@@ -5,16 +5,18 @@ conditional requests."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from monitor.config import Config
-from monitor.govuk.urls import api_url_for, normalise_url
+from monitor.govuk.pages import CONTENT_SELECTOR
+from monitor.govuk.search import tracked_urls
+from monitor.govuk.urls import api_url_for
 from monitor.model import document_from_json
 from spiders.items import CrawlPlan, DiscoverPlan, TargetPlan
 from storage import repo
+from storage.db import Session
 
 
-def build_plan(session: Any, config: Config, only: Sequence[str] | None) -> CrawlPlan:
+def build_plan(session: Session, config: Config, only: Sequence[str] | None) -> CrawlPlan:
     base = config.govuk.base_url.rstrip("/")
     targets = repo.active_targets(session)
     if only is not None:
@@ -34,13 +36,13 @@ def build_plan(session: Any, config: Config, only: Sequence[str] | None) -> Craw
             if parent:
                 parent_api = f"{base}/api/content{parent}"
         api = api_url_for(target.fetch_url, base)
-        plan = TargetPlan(target_url=target.url, fetch_url=target.fetch_url, api_url=api, selector=selectors.get(target.url, "main#content"), known_attachments=known, known_parent_api_url=parent_api)
+        plan = TargetPlan(target_url=target.url, fetch_url=target.fetch_url, api_url=api, selector=selectors.get(target.url, CONTENT_SELECTOR), known_attachments=known, known_parent_api_url=parent_api)
         plans.append(plan)
         urls.extend(u for u in (api, target.fetch_url, parent_api, *known) if u)
     discover = []
     if only is None:
         discover = [DiscoverPlan(key=d.key, query=d.query, organisation=d.organisation or None, document_type=d.document_type, max_results=d.max_results) for d in config.discover]
-    known_urls = frozenset(normalise_url(u) for t in repo.all_targets(session) for u in (t.url, t.fetch_url))
+    known_urls = frozenset(tracked_urls(u for t in repo.all_targets(session) for u in (t.url, t.fetch_url)))
     return CrawlPlan(
         base_url=base,
         allowed_hosts=tuple(config.fetch.allowed_hosts),

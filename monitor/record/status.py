@@ -16,15 +16,13 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from monitor.compare.wording import shorten
 from monitor.config import Config
-from monitor.errors import StorageError
 from monitor.record.connect import database_errors, database_exists, open_database
 from storage import repo
-from storage.schema import Fetch, Run, Target
+from storage.db import Session
+from storage.rows import FetchRow, RunRow, TargetRow
 
 RECENT_RUNS = 5
 RECENT_SEARCHES = 200  # search requests looked at for each entry's newest outcome
@@ -103,14 +101,13 @@ def read_status(config: Config, now: datetime) -> StatusReport | None:
         return None
     db = open_database(config, create=False)
     try:
-        with database_errors(config, "read"), db.read() as session:
-            targets = repo.all_targets(session)
-            runs = repo.last_runs(session, RECENT_RUNS)
-            discover = [_discover_status(session, entry.query, entry.key) for entry in config.discover]
-    except OperationalError as exc:
-        if "no such table" in str(exc):
-            return None
-        raise StorageError(f"cannot read the database {config.storage.database}: {exc.orig}") from None
+        with database_errors(config, "read"):
+            if not db.has_schema():
+                return None
+            with db.read() as session:
+                targets = repo.all_targets(session)
+                runs = repo.last_runs(session, RECENT_RUNS)
+                discover = [_discover_status(session, entry.query, entry.key) for entry in config.discover]
     finally:
         db.dispose()
     active = [t for t in targets if t.active]
@@ -138,11 +135,11 @@ def next_check(config: Config, target_url: str | None, now: datetime) -> datetim
     return min(found) if found else None
 
 
-def _target_status(config: Config, target: Target, now: datetime) -> TargetStatus:
+def _target_status(config: Config, target: TargetRow, now: datetime) -> TargetStatus:
     return TargetStatus(
         name=target.name,
         category=target.category,
-        state=_state(target),
+        state=target.state,
         last_success=target.last_success_at,
         last_change=target.last_change_at,
         failures=target.consecutive_failures,
@@ -161,7 +158,7 @@ def _discover_status(session: Session, query: str, key: str) -> DiscoverStatus:
     return DiscoverStatus(query, memory.last_run_at if memory else None, found, error)
 
 
-def _meta(fetch: Fetch) -> dict[str, Any]:
+def _meta(fetch: FetchRow) -> dict[str, Any]:
     try:
         meta = json.loads(fetch.meta or "{}")
     except ValueError:
@@ -169,16 +166,7 @@ def _meta(fetch: Fetch) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def _state(target: Target) -> str:
-    """The stored state, with two refinements people ask about: never checked, and 404 once."""
-    if target.last_checked_at is None:
-        return "new"
-    if target.state == "ok" and target.consecutive_gone > 0:
-        return "gone"
-    return target.state
-
-
-def _run_status(run: Run) -> RunStatus:
+def _run_status(run: RunRow) -> RunStatus:
     status = run.status
     if status == "running" and run.pid and not _alive(run.pid):
         status = "running (pid gone)"  # killed; the next run marks it aborted

@@ -1,9 +1,10 @@
 """After the crawl: turn each target's stored fetches into versions, changes and watch health.
 
 Works from storage only (never the network): versions are derived from raw captures, so the
-same code serves a normal run and a reprocess. Each target is committed in its own
+same code serves a normal run and a re-derivation. Each target is committed in its own
 ``BEGIN IMMEDIATE`` transaction, so a kill mid-run loses at most the target in hand and never
-leaves a version without its change.
+leaves a version without its change. Health rules live in ``health``; storing a change in
+``changes``; this module decides what a target's captures amount to.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from monitor.compare.document import ChangeReport, diff_documents
-from monitor.compare.wording import sentence, shorten
+from monitor.compare.wording import sentence
 from monitor.document.assemble import (
     NORMALISER_VERSION,
     FetchView,
@@ -28,17 +27,32 @@ from monitor.document.assemble import (
 )
 from monitor.document.files.extract import EXTRACTOR_VERSION, extract_file
 from monitor.document.files.safety import Limits
+from monitor.govuk.pages import CONTENT_SELECTOR
 from monitor.model import (
+    ChangeKind,
     Document,
+    FetchRole,
     FileContent,
+    OutcomeKind,
     document_from_json,
     file_content_from_json,
     file_content_to_json,
 )
-from monitor.publish.atom import tag_id
+from monitor.record.changes import ChangeSpec, store_change
+from monitor.record.health import (
+    HealthPolicy,
+    Step,
+    after_failure,
+    after_gone,
+    after_success,
+    health_of,
+)
 from storage import repo
-from storage.db import Database
-from storage.schema import Fetch, Target
+from storage.db import Database, Session
+from storage.rows import FetchRow, TargetRow, VersionRow
+
+BodyOf = Callable[[str], bytes]
+StoredBodyOf = Callable[[str], "bytes | None"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,10 @@ class ProcessSettings:
     selectors: dict[str, str] = field(default_factory=dict)  # target url -> CSS selector
     row_keys: dict[str, str] = field(default_factory=dict)  # target url -> row key column
     extract_limits: Limits = Limits()
+
+    @property
+    def health(self) -> HealthPolicy:
+        return HealthPolicy(failing_after=self.failing_after, gone_after=self.gone_after)
 
 
 @dataclass
@@ -70,9 +88,9 @@ class RunCounts:
         return {k: v for k, v in self.__dict__.items() if k != "errors"}
 
 
-def fetch_view(fetch: Fetch) -> FetchView:
+def fetch_view(fetch: FetchRow) -> FetchView:
     return FetchView(
-        role=fetch.role,
+        role=FetchRole(fetch.role),
         url=fetch.url,
         final_url=fetch.final_url,
         status=fetch.status,
@@ -98,88 +116,84 @@ class Processor:
     # -- whole run ----------------------------------------------------------------------------
     def process(self, target_urls: Sequence[str] | None = None) -> RunCounts:
         with self.db.read() as session:
-            fetches = repo.fetches_of_run(session, self.run_id)
             by_target: dict[str, list[FetchView]] = defaultdict(list)
-            for fetch in fetches:
+            for fetch in repo.fetches_of_run(session, self.run_id):
                 if fetch.target_url:
                     by_target[fetch.target_url].append(fetch_view(fetch))
             targets = [(t.id, t.url) for t in repo.active_targets(session)]
         for target_id, url in targets:
             if target_urls is not None and url not in target_urls:
                 continue
-            if url not in by_target:
-                continue
-            self.process_target(target_id, by_target[url])
+            if url in by_target:
+                self.process_target(target_id, by_target[url])
         return self.counts
 
     # -- one target ---------------------------------------------------------------------------
     def process_target(self, target_id: int, fetches: list[FetchView]) -> None:
         self.counts.checked += 1
         with self.db.read() as session:
-            target = session.get(Target, target_id)
-            assert target is not None
+            target = repo.get_target(session, target_id)
             latest = repo.latest_version(session, target_id)
             previous = document_from_json(repo.get_blob(session, latest.document_sha256)) if latest else None
-            ctx = TargetContext(
-                target_url=target.url,
-                fetch_url=target.fetch_url,
-                base_url=self.settings.base_url,
-                allowed_hosts=self.settings.allowed_hosts,
-                selector=self.settings.selectors.get(target.url, "main#content"),
-            )
-
-            def body_of(sha: str) -> bytes:
-                return repo.get_blob(session, sha)
-
-            def stored_body_of_url(url: str) -> bytes | None:
-                fetch = repo.latest_body_fetch(session, url)
-                return repo.get_blob(session, fetch.sha256) if fetch and fetch.sha256 else None
-
+            ctx = self._context(target)
+            body_of, stored_body_of_url = _readers(session)
             rederived = None
             if latest is not None and latest.extractor_version != NORMALISER_VERSION:
-                rederived = self._rederive(session, ctx, latest, previous, body_of, stored_body_of_url)
+                rederived = self._rederive(session, ctx, latest, previous)
                 previous = rederived or previous
             outcome = assemble(ctx, fetches, body_of, stored_body_of_url, previous)
         files: dict[str, FileContent] = {}
-        if outcome.kind == "ok" and outcome.document is not None and previous is not None:
+        if outcome.kind == OutcomeKind.OK and outcome.document is not None and previous is not None:
             if outcome.document.fingerprint() != (latest.fingerprint if latest else None):
                 files = self.file_contents(previous, outcome.document)
         with self.db.write() as session:
-            target = session.get(Target, target_id)
-            assert target is not None
+            target = repo.get_target(session, target_id)
             if rederived is not None and latest is not None and rederived.fingerprint() != latest.fingerprint:
                 repo.add_version(session, target_id=target.id, run_id=latest.run_id, now=self.now, document_json=rederived.to_json().encode(), fingerprint=rederived.fingerprint(), page_fetch_id=latest.page_fetch_id, extractor_version=NORMALISER_VERSION, technical=True)
-            if outcome.kind == "failed":
-                self._failed(session, target, outcome)
-            elif outcome.kind == "gone":
-                self._gone(session, target, outcome)
-            elif outcome.kind == "moved" and outcome.moved_to:
+            health = health_of(target.state, target.consecutive_failures, target.consecutive_gone, target.last_error)
+            if outcome.kind == OutcomeKind.FAILED:
+                error = outcome.error or "unknown error"
+                self.counts.failed += 1
+                self.counts.errors.append(f"{target.name}: {error}")
+                self._apply(session, target, after_failure(health, error, self.settings.health), success=False)
+            elif outcome.kind == OutcomeKind.GONE:
+                self.counts.gone += 1
+                self._apply(session, target, after_gone(health, outcome.error, self.settings.health), success=False)
+            elif outcome.kind == OutcomeKind.MOVED and outcome.moved_to:
                 self._moved(session, target, outcome.moved_to)
-                self._healthy(session, target)
+                self._apply(session, target, after_success(health), success=True)
                 self.counts.changed += 1
             else:
-                assert outcome.document is not None
-                main = next((f.fetch_id for f in fetches if f.role in ("api", "page") and f.has_body), None)
-                self._ok(session, target, outcome, previous, files, main)
+                step = self._apply(session, target, after_success(health), success=True)
+                if outcome.moved_to:
+                    self._moved(session, target, outcome.moved_to)
+                main = next((f.fetch_id for f in fetches if f.role in (FetchRole.API, FetchRole.PAGE) and f.has_body), None)
+                self._ok(session, target, outcome, previous, files, main, restored=step.was_removed)
 
-    def _rederive(self, session: Session, ctx: TargetContext, latest: Any, previous: Document | None, body_of: Callable[[str], bytes], stored_body_of_url: Callable[[str], bytes | None]) -> Document | None:
+    def _context(self, target: TargetRow) -> TargetContext:
+        return TargetContext(
+            target_url=target.url,
+            fetch_url=target.fetch_url,
+            base_url=self.settings.base_url,
+            allowed_hosts=self.settings.allowed_hosts,
+            selector=self.settings.selectors.get(target.url, CONTENT_SELECTOR),
+        )
+
+    def _rederive(self, session: Session, ctx: TargetContext, latest: VersionRow, previous: Document | None) -> Document | None:
         """The last version as the current code reads its captures, or None if it cannot."""
-        old_fetches = [fetch_view(f) for f in repo.fetches_of_run(session, latest.run_id) if f.target_url == ctx.target_url]
+        old_fetches = [fetch_view(f) for f in repo.fetches_of_run(session, latest.run_id, ctx.target_url)]
+        body_of, stored_body_of_url = _readers(session)
         outcome = assemble(ctx, old_fetches, body_of, stored_body_of_url, previous)
-        return outcome.document if outcome.kind == "ok" else None
+        return outcome.document if outcome.kind == OutcomeKind.OK else None
 
-    def _ok(self, session: Session, target: Target, outcome: Outcome, previous: Document | None, files: dict[str, FileContent], main_fetch_id: int | None) -> None:
+    def _ok(self, session: Session, target: TargetRow, outcome: Outcome, previous: Document | None, files: dict[str, FileContent], main_fetch_id: int | None, *, restored: bool) -> None:
         document = outcome.document
         assert document is not None
-        was_removed = target.state == "removed"
-        self._healthy(session, target)
-        if outcome.moved_to:
-            self._moved(session, target, outcome.moved_to)
         fingerprint = document.fingerprint()
         latest = repo.latest_version(session, target.id)
         if latest is not None and latest.fingerprint == fingerprint:
-            if was_removed:
-                self._add(session, target, kind="restored", headline="back on GOV.UK", summary="The page answers again, unchanged since it disappeared.", silent_edit=None)
+            if restored:
+                self._add(session, target, ChangeSpec(ChangeKind.RESTORED, "back on GOV.UK", "The page answers again, unchanged since it disappeared."))
             self.counts.unchanged += 1
             return
         version = repo.add_version(
@@ -197,136 +211,45 @@ class Processor:
             return
         report = diff_documents(previous, document, files, terms=self.settings.terms, row_key=self.settings.row_keys.get(target.url), file_redirects=outcome.file_redirects)
         if report is None:
-            if was_removed:
-                self._add(session, target, kind="restored", headline="back on GOV.UK", summary="The page answers again.", silent_edit=None)
+            if restored:
+                self._add(session, target, ChangeSpec(ChangeKind.RESTORED, "back on GOV.UK", "The page answers again."))
             self.counts.unchanged += 1
             return
         self.counts.changed += 1
-        kind = "restored" if was_removed else report.kind
-        self._add_report(session, target, report, kind, latest.id, version.id)
+        kind = ChangeKind.RESTORED if restored else ChangeKind(report.kind)
+        self._add(session, target, _report_change(report, kind, latest.id, version.id))
 
-    def _add_report(self, session: Session, target: Target, report: ChangeReport, kind: str, old_id: int, new_id: int) -> None:
-        note = report.new_notes[0].note if report.new_notes else None
-        headline = report.headline
-        suffix = ""
-        if report.silent_edit:
-            suffix = ", no change note"
-        elif note:
-            suffix = ", with change note"
-        details = report.to_dict()
-        self._add(
-            session,
-            target,
-            kind=kind,
-            headline=headline + suffix,
-            summary=sentence(headline) + (" No change note: silent edit." if report.silent_edit else ""),
-            silent_edit=report.silent_edit,
-            change_note=note,
-            details=details,
-            terms=report.terms,
-            old_version_id=old_id,
-            new_version_id=new_id,
-        )
+    # -- health and moves -----------------------------------------------------------------------
+    def _apply(self, session: Session, target: TargetRow, step: Step, *, success: bool) -> Step:
+        repo.update_target(session, target.id, **step.columns(self.now, success=success))
+        for entry in step.entries:
+            self._add(session, target, ChangeSpec(entry.kind, entry.headline, entry.summary, details=entry.details))
+        return step
 
-    # -- health -------------------------------------------------------------------------------
-    def _healthy(self, session: Session, target: Target) -> None:
-        if target.state == "failing":
-            failures = target.consecutive_failures
-            self._add(session, target, kind="recovered", headline="working again", summary=f"The page answers normally again after {failures} failed checks in a row.", silent_edit=None)
-        target.state = "ok"
-        target.consecutive_failures = 0
-        target.consecutive_gone = 0
-        target.last_error = None
-        target.last_checked_at = self.now
-        target.last_success_at = self.now
-
-    def _failed(self, session: Session, target: Target, outcome: Outcome) -> None:
-        self.counts.failed += 1
-        error = outcome.error or "unknown error"
-        self.counts.errors.append(f"{target.name}: {error}")
-        target.consecutive_failures += 1
-        target.last_error = error
-        target.last_checked_at = self.now
-        if target.consecutive_failures >= self.settings.failing_after and target.state not in ("failing", "removed"):
-            target.state = "failing"
-            self._add(
-                session,
-                target,
-                kind="failing",
-                headline=f"failing: {shorten(error, 90)}",
-                summary=f"The page has failed {target.consecutive_failures} checks in a row. Last error: {error}",
-                silent_edit=None,
-                details={"error": error, "consecutive_failures": target.consecutive_failures},
-            )
-
-    def _gone(self, session: Session, target: Target, outcome: Outcome) -> None:
-        self.counts.gone += 1
-        target.consecutive_gone += 1
-        target.consecutive_failures = 0
-        target.last_checked_at = self.now
-        target.last_error = outcome.error
-        if target.consecutive_gone >= self.settings.gone_after and target.state != "removed":
-            target.state = "removed"
-            self._add(
-                session,
-                target,
-                kind="removed",
-                headline=f"removed from GOV.UK ({outcome.error})",
-                summary=f"The page has been gone on {target.consecutive_gone} checks in a row: {outcome.error}.",
-                silent_edit=None,
-                details={"error": outcome.error},
-            )
-
-    def _moved(self, session: Session, target: Target, moved_to: str) -> None:
+    def _moved(self, session: Session, target: TargetRow, moved_to: str) -> None:
         old = target.fetch_url
         if old.rstrip("/") == moved_to.rstrip("/"):
             return
-        target.fetch_url = moved_to
+        repo.update_target(session, target.id, fetch_url=moved_to)
         self._add(
             session,
             target,
-            kind="moved",
-            headline=f"moved to {moved_to}",
-            summary=f"The page moved from {old} to {moved_to}; it is followed there from now on.",
-            silent_edit=None,
-            details={"moved_from": old, "moved_to": moved_to},
+            ChangeSpec(
+                ChangeKind.MOVED,
+                f"moved to {moved_to}",
+                f"The page moved from {old} to {moved_to}; it is followed there from now on.",
+                details={"moved_from": old, "moved_to": moved_to},
+            ),
         )
 
-    # -- storing changes ----------------------------------------------------------------------
-    def _add(self, session: Session, target: Target, *, kind: str, headline: str, summary: str, silent_edit: bool | None, change_note: str | None = None, details: dict[str, Any] | None = None, terms: Sequence[str] = (), old_version_id: int | None = None, new_version_id: int | None = None) -> None:
+    def _add(self, session: Session, target: TargetRow, spec: ChangeSpec) -> None:
         self.counts.changes += 1
-        target.last_change_at = self.now
-        feed_url = self.settings.feed_url
-        repo.add_change(
-            session,
-            feed_id_for=lambda change: tag_id(feed_url, self.now, change.id),
-            target_id=target.id,
-            run_id=self.run_id,
-            kind=kind,
-            detected_at=self.now,
-            title=f"{target.name} — {headline}",
-            summary=summary,
-            silent_edit=silent_edit,
-            priority="high" if terms else "normal",
-            terms=json.dumps(list(terms)) if terms else None,
-            change_note=change_note,
-            old_version_id=old_version_id,
-            new_version_id=new_version_id,
-            details=json.dumps({**(details or {}), "url": target.url}, ensure_ascii=False),
-        )
+        store_change(session, target, spec, run_id=self.run_id, now=self.now, feed_url=self.settings.feed_url)
 
-    def add_discovered(self, session: Session, target: Target, title: str, description: str, announce: bool) -> None:
+    def add_discovered(self, session: Session, target: TargetRow, title: str, description: str, announce: bool) -> None:
         self.counts.new += 1
         if announce:
-            self._add(
-                session,
-                target,
-                kind="new",
-                headline="new publication",
-                summary=f"New DfE publication: {title}",
-                silent_edit=None,
-                details={"description": description},
-            )
+            self._add(session, target, ChangeSpec(ChangeKind.NEW, "new publication", f"New DfE publication: {title}", details={"description": description}))
 
     # -- attachments --------------------------------------------------------------------------
     def file_contents(self, old: Document, new: Document) -> dict[str, FileContent]:
@@ -355,3 +278,32 @@ class Processor:
         with self.db.write() as session:
             repo.put_extraction(session, sha, EXTRACTOR_VERSION, content.format, content.error, payload, self.now)
         return content
+
+
+def _readers(session: Session) -> tuple[BodyOf, StoredBodyOf]:
+    """Stored bodies by sha256, and the newest stored body of a URL (for a parent not asked again)."""
+
+    def body_of(sha: str) -> bytes:
+        return repo.get_blob(session, sha)
+
+    def stored_body_of_url(url: str) -> bytes | None:
+        fetch = repo.latest_body_fetch(session, url)
+        return repo.get_blob(session, fetch.sha256) if fetch and fetch.sha256 else None
+
+    return body_of, stored_body_of_url
+
+
+def _report_change(report: ChangeReport, kind: ChangeKind, old_id: int, new_id: int) -> ChangeSpec:
+    note = report.new_notes[0].note if report.new_notes else None
+    suffix = ", no change note" if report.silent_edit else ", with change note" if note else ""
+    return ChangeSpec(
+        kind,
+        report.headline + suffix,
+        sentence(report.headline) + (" No change note: silent edit." if report.silent_edit else ""),
+        silent_edit=report.silent_edit,
+        change_note=note,
+        details=report.to_dict(),
+        terms=report.terms,
+        old_version_id=old_id,
+        new_version_id=new_id,
+    )

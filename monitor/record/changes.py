@@ -1,0 +1,60 @@
+"""Storing a detected change: its one-line title, its permanent Atom id, and the target's
+``last_change_at``. Every kind of change goes through :func:`store_change`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from monitor.model import ChangeKind
+from storage import repo
+from storage.db import Session
+from storage.rows import ChangeRow, TargetRow
+
+
+def tag_id(feed_url: str, detected_at: datetime, change_id: int) -> str:
+    """A permanent Atom id (RFC 4151 tag URI): set once when the change is stored, so
+    regenerating a feed never re-notifies its readers."""
+    host = (urlsplit(feed_url).hostname or "dfe-monitor.invalid").lower()
+    return f"tag:{host},{detected_at:%Y-%m-%d}:dfe-monitor/change/{change_id}"
+
+
+@dataclass(frozen=True)
+class ChangeSpec:
+    """A change about to be stored; ``headline`` says what happened in a few words."""
+
+    kind: ChangeKind
+    headline: str
+    summary: str
+    silent_edit: bool | None = None
+    change_note: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    terms: Sequence[str] = ()
+    old_version_id: int | None = None
+    new_version_id: int | None = None
+
+
+def store_change(session: Session, target: TargetRow, spec: ChangeSpec, *, run_id: int, now: datetime, feed_url: str) -> ChangeRow:
+    """Insert the change (title "<target name> — <headline>") and note it on the target."""
+    repo.update_target(session, target.id, last_change_at=now)
+    return repo.add_change(
+        session,
+        feed_id_for=lambda change_id: tag_id(feed_url, now, change_id),
+        target_id=target.id,
+        run_id=run_id,
+        kind=spec.kind.value,
+        detected_at=now,
+        title=f"{target.name} — {spec.headline}",
+        summary=spec.summary,
+        silent_edit=spec.silent_edit,
+        priority="high" if spec.terms else "normal",
+        terms=json.dumps(list(spec.terms)) if spec.terms else None,
+        change_note=spec.change_note,
+        old_version_id=spec.old_version_id,
+        new_version_id=spec.new_version_id,
+        details=json.dumps({**spec.details, "url": target.url}, ensure_ascii=False),
+    )
