@@ -23,6 +23,7 @@ from openpyxl import Workbook
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.compare.files import diff_files  # noqa: E402
+from monitor.compare.wording import file_summary  # noqa: E402
 from monitor.document.files.extract import extract_file, extract_file_in_process  # noqa: E402
 
 HEADER = [
@@ -135,7 +136,7 @@ def main() -> None:
     )
     print(f"  key column {table.key_column!r}: {len(table.rows_added)} added, "
           f"{len(table.rows_removed)} removed, {len(table.rows_changed)} changed")  # fmt: skip
-    print(f"  summary: {diff.summary()}")
+    print(f"  summary: {file_summary(diff)}")
     assert (len(table.rows_added), len(table.rows_removed), len(table.rows_changed)) == (
         expected["added"], expected["removed"], expected["changed"])  # fmt: skip
     resorted_only = type(new)(format=new.format, tables=(

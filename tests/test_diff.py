@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from monitor.compare.document import diff_documents, find_terms, new_change_notes
+from monitor.compare.document import diff_documents, new_change_notes
+from monitor.compare.terms import find_terms
 from monitor.model import (
     Attachment,
     Block,
@@ -210,7 +211,7 @@ def test_new_quarter_is_compared_with_the_latest_earlier_quarter():
 
 
 def test_title_dates():
-    from monitor.compare.document import title_date
+    from monitor.compare.attachments import title_date
 
     assert title_date("DfE external data shares: April to June 2026") == (2026, 6)
     assert title_date("October to December 2025 and January 2026") == (2026, 1)

@@ -1,20 +1,14 @@
 import json
 import random
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import pytest
 
-from monitor.compare.files import (
-    CellChange,
-    FileDiff,
-    RowChange,
-    SectionChange,
-    TableDiff,
-    compare_quarterly,
-    diff_files,
-    diff_tables,
-    sentences_of,
-)
+from monitor.compare.files import FileDiff, diff_files
+from monitor.compare.sections import SectionChange, sentences_of
+from monitor.compare.tables import CellChange, RowChange, TableDiff, diff_tables
+from monitor.compare.wording import file_summary, table_summary
 from monitor.document.files.extract import extract_file_in_process
 from monitor.model import FileContent, Section, Table
 
@@ -44,7 +38,7 @@ def register_rows(count: int, start: int = 1):
 def test_register_before_and_after(ext):
     diff = diff_files(read(f"register-before.{ext}"), read(f"register-after.{ext}"))
     sheet_name = "data" if ext == "csv" else "DSAP approved shares"
-    assert diff.summary() == f"3 rows added, 1 removed, 1 changed in '{sheet_name}'"
+    assert file_summary(diff) == f"3 rows added, 1 removed, 1 changed in '{sheet_name}'"
     assert not diff.is_empty
     assert diff.sheets_added == diff.sheets_removed == ()
     changed_tables = [t for t in diff.tables if not t.is_empty]
@@ -90,14 +84,14 @@ def test_same_register_in_another_format_is_only_a_format_change():
     diff = diff_files(read("register-after.ods"), read("register-after.xlsx"))
     assert all(t.is_empty for t in diff.tables)
     assert not diff.is_empty
-    assert diff.summary() == "file format changed from ods to xlsx"
+    assert file_summary(diff) == "file format changed from ods to xlsx"
 
 
 def test_identical_files_are_empty():
     content = read("register-before.xlsx")
     diff = diff_files(content, content)
     assert diff.is_empty
-    assert diff.summary() == "no changes"
+    assert file_summary(diff) == "no changes"
 
 
 # --- the PDF and DOCX fixtures --------------------------------------------------------------
@@ -125,7 +119,7 @@ def test_census_guide_before_and_after():
             ),
         ),
     )
-    assert diff.summary() == "opening text changed; section 3.4 Pupil nationality added"
+    assert file_summary(diff) == "opening text changed; section 3.4 Pupil nationality added"
 
 
 def test_privacy_notice_before_and_after():
@@ -145,7 +139,7 @@ def test_privacy_notice_before_and_after():
         ),
     )
     assert [t.is_empty for t in diff.tables] == [True]
-    assert diff.summary() == "section 4 How long we keep pupil data changed"
+    assert file_summary(diff) == "section 4 How long we keep pupil data changed"
 
 
 # --- keys and rows --------------------------------------------------------------------------
@@ -207,7 +201,7 @@ def test_row_counter_is_not_a_key_and_without_a_key_rows_are_a_multiset():
     assert table.rows_added == ({"No.": 3, "Organisation": "Police", "Outcome": "No"},)
     assert table.rows_removed == ({"No.": 1, "Organisation": "Police", "Outcome": "Yes"},)
     assert table.rows_changed == ()
-    assert table.summary() == "1 row added, 1 removed in 'DSAP approved shares'"
+    assert table_summary(table) == "1 row added, 1 removed in 'DSAP approved shares'"
 
 
 def test_row_counter_is_left_out_of_cell_comparisons():
@@ -240,7 +234,7 @@ def test_columns_added_and_removed_are_reported_once():
     assert table.rows_changed == (
         RowChange("DS00003", (CellChange("Organisation", "Organisation 3", "Home Office"),)),
     )
-    assert table.summary() == (
+    assert table_summary(table) == (
         "1 row changed in 'S'; column 'Legal basis' added in 'S'; column 'Purpose' removed in 'S'"
     )
 
@@ -255,14 +249,14 @@ def test_compare_quarterly_gives_the_rows_new_this_quarter():
     q1 = register_rows(5, start=1)  # DS00001 .. DS00005
     q2 = register_rows(5, start=4)  # DS00004 .. DS00008
     q2[0] = (q2[0][0], "Home Office", q2[0][2], q2[0][3])
-    diff = compare_quarterly(sheet(q1), sheet(q2))
+    diff = diff_files(sheet(q1), sheet(q2))
     (table,) = diff.tables
     assert [row["Reference"] for row in table.rows_added] == ["DS00006", "DS00007", "DS00008"]
     assert [row["Reference"] for row in table.rows_removed] == ["DS00001", "DS00002", "DS00003"]
     assert table.rows_changed == (
         RowChange("DS00004", (CellChange("Organisation", "Organisation 4", "Home Office"),)),
     )
-    assert diff.summary() == "3 rows added, 3 removed, 1 changed in 'DSAP approved shares'"
+    assert file_summary(diff) == "3 rows added, 3 removed, 1 changed in 'DSAP approved shares'"
 
 
 def test_sheets_added_removed_and_a_lone_renamed_sheet():
@@ -275,14 +269,14 @@ def test_sheets_added_removed_and_a_lone_renamed_sheet():
     assert diff.sheets_added == ("DSAP Approved  Shares", "Police")
     assert diff.sheets_removed == ("Sheet1",)
     assert (
-        diff.summary() == "sheets 'DSAP Approved  Shares', 'Police' added; sheet 'Sheet1' removed"
+        file_summary(diff) == "sheets 'DSAP Approved  Shares', 'Police' added; sheet 'Sheet1' removed"
     )
     renamed = diff_files(
         FileContent("csv", tables=(Table("data", HEADER, one.rows),)),
         FileContent("xlsx", tables=(Table("Register", HEADER, one.rows),)),
     )
     assert renamed.sheets_added == renamed.sheets_removed == ()
-    assert renamed.summary() == "file format changed from csv to xlsx"
+    assert file_summary(renamed) == "file format changed from csv to xlsx"
 
 
 # --- sections -------------------------------------------------------------------------------
@@ -310,7 +304,7 @@ def test_inserted_section_renumbers_later_ones_without_rewriting_them():
         SectionChange("3 Ethnicity", "moved", previous_label="2 Ethnicity"),
         SectionChange("4 Help", "moved", ("Call us today.",), ("Call us.",), "3 Help"),
     )
-    assert diff.summary() == (
+    assert file_summary(diff) == (
         "section 2 Nationality added; section 4 Help renumbered (was 3) and changed; "
         "section 3 Ethnicity renumbered (was 2)"
     )
@@ -334,7 +328,7 @@ def test_retitled_and_removed_sections_and_unnumbered_matching():
         SectionChange("2 Gone", "removed", sentences_removed=("Bye.", "Now.")),
         SectionChange("Contact", "changed", ("Write to us!",), ("Write to us.",)),
     )
-    assert diff.summary() == (
+    assert file_summary(diff) == (
         "section 1 New title retitled (was 1 Old title); section 2 Gone removed; "
         "section Contact changed"
     )
@@ -358,7 +352,7 @@ def test_unreadable_versions():
     bad = FileContent(format="pdf", error="extraction timed out after 60 s")
     diff = diff_files(good, bad)
     assert diff.error == "the new version could not be read: extraction timed out after 60 s"
-    assert diff.summary() == diff.error
+    assert file_summary(diff) == diff.error
     assert not diff.is_empty
     assert diff_files(bad, bad).is_empty
     assert diff_files(bad, good).error == (
@@ -370,17 +364,17 @@ def test_unreadable_versions():
 def test_long_summaries_are_cut():
     old = doc(*(Section(str(n), f"Part {n}", ("Old.",)) for n in range(1, 7)))
     new = doc(*(Section(str(n), f"Part {n}", ("New.",)) for n in range(1, 7)))
-    assert diff_files(old, new).summary() == (
+    assert file_summary(diff_files(old, new)) == (
         "section 1 Part 1 changed; section 2 Part 2 changed; section 3 Part 3 changed; "
         "and 3 more changes"
     )
 
 
 def test_table_summary_wording():
-    assert TableDiff("S", None, rows_removed=({"a": 1},)).summary() == "1 row removed in 'S'"
+    assert table_summary(TableDiff("S", None, rows_removed=({"a": 1},))) == "1 row removed in 'S'"
     two_changed = (RowChange("A", ()), RowChange("B", ()))
-    assert TableDiff("S", "Ref", rows_changed=two_changed).summary() == "2 rows changed in 'S'"
-    assert TableDiff("S", "Ref").summary() == ""
+    assert table_summary(TableDiff("S", "Ref", rows_changed=two_changed)) == "2 rows changed in 'S'"
+    assert table_summary(TableDiff("S", "Ref")) == ""
 
 
 def test_to_dict_is_json_and_round_trips():
@@ -391,4 +385,7 @@ def test_to_dict_is_json_and_round_trips():
     ]
     for diff in diffs:
         data = json.loads(json.dumps(diff.to_dict()))
-        assert FileDiff.from_dict(data) == diff
+        assert data == json.loads(json.dumps(asdict(diff)))
+        assert set(data) == {f.name for f in fields(FileDiff)}
+        assert [t["sheet"] for t in data["tables"]] == [t.sheet for t in diff.tables]
+        assert [c["label"] for c in data["sections"]] == [c.label for c in diff.sections]

@@ -238,3 +238,9 @@ def cleanup_semantic(runs: list[tuple[str, str]]) -> list[tuple[str, str]]:
         if segment[2]:
             result.append(("insert", segment[2]))
     return result
+
+
+def norm_label(text: str) -> str:
+    """A label (sheet name, column header, section title) as matching compares it: white space
+    collapsed, case folded."""
+    return " ".join(text.split()).casefold()
