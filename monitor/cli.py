@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common], help="check every target once: fetch, store, detect, write the feed (for cron)")
     run.add_argument("--target", action="append", metavar="NAME", help="check only this target (name or URL); repeatable; no discovery")
     run.add_argument("-q", "--quiet", action="store_true", help="print nothing unless the run fails (for cron, which mails any output)")
+    run.add_argument("--json", action="store_true", help="end with one JSON line: the run's result, or its error and exit code (for programs)")
 
     changes = sub.add_parser("changes", parents=[common], help="print detected changes, oldest first")
     changes.add_argument("--json", action="store_true", help="one JSON object per line (JSON Lines)")
@@ -60,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verbose:
             traceback.print_exc()
         print(f"{PROG}: {exc}", file=sys.stderr)
+        _json_error(args, str(exc), exc.exit_code)
         return exc.exit_code
     except BrokenPipeError:  # `dfe-monitor changes --json | head`: the reader left, no error
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -71,9 +73,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a clean line
         if verbose:
             traceback.print_exc()
-        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (run again with --verbose for details)", file=sys.stderr)
+        message = f"internal error: {type(exc).__name__}: {exc} (run again with --verbose for details)"
+        print(f"{PROG}: {message}", file=sys.stderr)
+        _json_error(args, message, EXIT_SOFTWARE)
         return EXIT_SOFTWARE
     return code
+
+
+def _json_error(args: argparse.Namespace, message: str, exit_code: int) -> None:
+    """``run --json`` ends with a JSON line whatever happens, so a program never parses prose."""
+    if args.command == "run" and getattr(args, "json", False):
+        from monitor.record.result import error_json
+
+        print(error_json(message, exit_code), flush=True)
 
 
 def configure_logging(verbose: bool) -> None:
@@ -101,6 +113,9 @@ def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
         from monitor.record.run import run_once
 
         result = run_once(config, only=args.target, verbose=verbose, locked=True)
+    if args.json:
+        print(result.to_json())
+        return EXIT_OK
     if args.quiet:
         return EXIT_OK
     print(result.summary_line())

@@ -26,20 +26,12 @@ from sitebuilder import Site, config_text
 
 from monitor.cli import build_parser
 from monitor.config import load_config
-from monitor.daemon.scheduler import (
-    MAIN_JOB_ID,
-    TEST_INTERVAL_ENV,
-    CheckJob,
-    ChildOutcome,
-    ChildRunner,
-    Daemon,
-    _outcome,
-    child_command,
-    log_outcome,
-    plan_jobs,
-)
+from monitor.daemon.child import ChildOutcome, ChildRunner, _outcome
+from monitor.daemon.jobs import MAIN_JOB_ID, CheckJob, child_command, plan_jobs
+from monitor.daemon.scheduler import TEST_INTERVAL_ENV, Daemon, log_outcome
 from monitor.demo.server import Fault, FixtureServer
 from monitor.lock import RunLock
+from monitor.record.result import RunCounts, RunResult, error_json, read_result_line
 
 A = "/government/publications/a"
 B = "/government/publications/b"
@@ -80,26 +72,27 @@ def test_one_main_job_plus_one_per_distinct_target_schedule(tmp_path):
 def test_child_commands_name_the_config_and_targets(tmp_path):
     path = tmp_path / "config.toml"
     job = CheckJob("cron:0 * * * *", "2 targets", "0 * * * *", ("Beta", "-odd name"))
-    assert child_command(path, job) == [sys.executable, "-m", "monitor", "run", "--config", str(path), "--target=Beta", "--target=-odd name"]
+    assert child_command(path, job) == [sys.executable, "-m", "monitor", "run", "--json", "--config", str(path), "--target=Beta", "--target=-odd name"]
     assert child_command(path, CheckJob("all", "all targets", "0 * * * *"), verbose=True)[-1] == "--verbose"
     args = build_parser().parse_args(child_command(path, job)[3:])
-    assert (args.command, args.config, args.target) == ("run", str(path), ["Beta", "-odd name"])
+    assert (args.command, args.config, args.target, args.json) == ("run", str(path), ["Beta", "-odd name"], True)
 
 
-def test_the_childs_summary_failures_and_error_line_are_picked_out():
-    stdout = [
-        "run 7 partial: 2 targets checked, 1 unchanged, 0 changed, 1 failed; 0 feed entries added; 4 requests",
-        "  failed: Beta: HTTP 503",
-        "feed: /srv/feed.atom (3 entries)",
-    ]
+def test_the_childs_summary_failures_and_error_line_are_read_from_its_json_result():
+    result = RunResult(7, "partial", RunCounts(checked=2, unchanged=1, failed=1, errors=["Beta: HTTP 503"]), requests=4, errors=["Beta: HTTP 503"])
+    stdout = [result.to_json()]
     outcome = _outcome(0, 2.5, stdout, ["", "2026-01-01 WARNING x: slow", ""])
-    assert outcome == ChildOutcome(0, 2.5, summary=stdout[0], message="2026-01-01 WARNING x: slow", failures=["failed: Beta: HTTP 503"])
-    locked = _outcome(75, 0.1, [], ["dfe-monitor: another dfe-monitor run (process 42) holds the lock /x.lock; this run was skipped"])
-    assert (locked.summary, locked.message) == (None, "dfe-monitor: another dfe-monitor run (process 42) holds the lock /x.lock; this run was skipped")
+    assert outcome == ChildOutcome(0, 2.5, summary=result.summary_line(), message="2026-01-01 WARNING x: slow", failures=["failed: Beta: HTTP 503"])
+    assert outcome.summary is not None and outcome.summary.startswith("run 7 partial: 2 targets checked, 1 unchanged, 0 changed, 1 failed; 0 feed entries added; 4 requests")
+    lock_message = "another dfe-monitor run (process 42) holds the lock /x.lock; this run was skipped"
+    locked = _outcome(75, 0.1, [error_json(lock_message, 75)], ["dfe-monitor: " + lock_message])
+    assert (locked.summary, locked.message) == (None, "dfe-monitor: " + lock_message)
+    prose = _outcome(0, 0.1, ["not json", "run 9 completed: fine"], [])
+    assert prose.summary == "run 9 completed: fine"
 
 
 def test_one_log_line_per_outcome(caplog):
-    caplog.set_level(logging.INFO, logger="dfe-monitor.daemon.scheduler")
+    caplog.set_level(logging.INFO, logger="dfe-monitor.schedule")
     log_outcome("check of all targets", ChildOutcome(0, 2.54, pid=11, summary="run 3 completed: 2 targets checked"))
     log_outcome("check of all targets", ChildOutcome(75, 0.12, pid=12, message="dfe-monitor: another dfe-monitor run (process 9) holds the lock"))
     log_outcome("check of all targets", ChildOutcome(1, 3.0, pid=13, message="dfe-monitor: nothing could be fetched"))
@@ -144,7 +137,7 @@ class FakeChecks:
 
 
 def test_an_overrun_gives_exactly_one_catch_up_check(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="dfe-monitor.daemon.scheduler")
+    caplog.set_level(logging.INFO, logger="dfe-monitor.schedule")
     checks = FakeChecks(hold_first=True)
     daemon = Daemon(load_config(write_config(tmp_path)), run_check=checks, triggers={MAIN_JOB_ID: IntervalTrigger(seconds=0.3)})
     refusals: list[object] = []
@@ -241,12 +234,13 @@ def test_a_per_target_check_is_a_run_of_only_that_target(fixture_site, tmp_path)
     assert baseline.returncode == 0, baseline.stderr
     checked = subprocess.run(child_command(config_path, job), capture_output=True, text=True, timeout=120)
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout.startswith("run 2 completed: 1 targets checked, 1 unchanged, 0 changed, 0 failed;")
+    result = RunResult.from_data(read_result_line(checked.stdout.strip().splitlines()[-1]) or {})
+    assert result.summary_line().startswith("run 2 completed: 1 targets checked, 1 unchanged, 0 changed, 0 failed;")
     assert [r[1:3] for r in runs_table(tmp_path)] == [("completed", "run"), ("completed", "run --target")]
 
 
 def test_a_check_that_runs_too_long_is_ended_and_the_next_one_runs(caplog):
-    caplog.set_level(logging.INFO, logger="dfe-monitor.daemon.scheduler")
+    caplog.set_level(logging.INFO, logger="dfe-monitor.schedule")
     runner = ChildRunner(stop_grace=1.0, echo=io.StringIO(), max_seconds=1.0)
     started = time.monotonic()
     outcome = runner.run([sys.executable, "-c", SLEEPER, "obey"])

@@ -24,18 +24,14 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import Any
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -47,10 +43,11 @@ from apscheduler.events import (
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import Config
+from monitor.daemon.child import ChildOutcome, ChildRunner
+from monitor.daemon.jobs import MAIN_JOB_ID, CheckJob, child_command, cron_trigger, plan_jobs
 from monitor.errors import (
     EXIT_CORRUPT_DATABASE,
     EXIT_FEED_INVALID,
@@ -62,14 +59,9 @@ from monitor.errors import (
     EXIT_USAGE,
 )
 
-log = logging.getLogger("dfe-monitor.daemon.scheduler")
+log = logging.getLogger("dfe-monitor.schedule")
 
-MAIN_JOB_ID = "all"
 MISFIRE_GRACE_SECONDS = 6 * 60 * 60  # a check up to six hours late still runs (once)
-STOP_GRACE_SECONDS = 5.0  # SIGTERM to the child, then SIGKILL after this long
-# A check running longer than this is stuck (a normal one takes minutes): end it, so that one
-# hung check cannot silence the daemon for good.
-MAX_CHECK_SECONDS = 3 * 60 * 60
 # Test-only: run the main job every N seconds instead of on its cron (same job code).
 TEST_INTERVAL_ENV = "DFE_MONITOR_TEST_INTERVAL_SECONDS"
 
@@ -84,204 +76,6 @@ EXIT_MEANINGS = {
     EXIT_FEED_INVALID: "the feed would have been invalid; the old one was kept",
 }
 
-
-# -- what to run ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CheckJob:
-    """One scheduled job: every target (``targets`` empty) or a few targets on their own cron."""
-
-    job_id: str
-    label: str
-    crontab: str
-    targets: tuple[str, ...] = ()
-
-
-def plan_jobs(config: Config) -> list[CheckJob]:
-    """The main job plus one job per distinct target schedule (other than the main cron)."""
-    main_cron = " ".join(config.schedule.cron.split())
-    jobs = [CheckJob(MAIN_JOB_ID, "all targets", main_cron)]
-    by_cron: dict[str, list[str]] = {}
-    for target in config.targets:
-        if target.schedule and " ".join(target.schedule.split()) != main_cron:
-            by_cron.setdefault(" ".join(target.schedule.split()), []).append(target.name)
-    for crontab, names in by_cron.items():
-        label = names[0] if len(names) == 1 else f"{len(names)} targets ({', '.join(names)})"
-        jobs.append(CheckJob(f"cron:{crontab}", label, crontab, tuple(names)))
-    return jobs
-
-
-def child_command(config_path: Path, job: CheckJob, verbose: bool = False) -> list[str]:
-    """The ``dfe-monitor run`` command line for one check (``--target=NAME`` per target)."""
-    command = [sys.executable, "-m", "monitor", "run", "--config", str(config_path)]
-    command += [f"--target={name}" for name in job.targets]
-    if verbose:
-        command.append("--verbose")
-    return command
-
-
-def cron_trigger(crontab: str, timezone: str) -> CronTrigger:
-    return CronTrigger.from_crontab(crontab, timezone=timezone)
-
-
-# -- running one child ---------------------------------------------------------------------------
-
-
-@dataclass
-class ChildOutcome:
-    """How a child ``dfe-monitor run`` ended, and the lines worth repeating in the log."""
-
-    exit_code: int
-    seconds: float
-    pid: int | None = None
-    summary: str | None = None  # the child's "run N completed: ..." line
-    message: str | None = None  # the child's last stderr line (its one-line error)
-    failures: list[str] = field(default_factory=list)  # its "  failed: ..." lines
-
-
-class ChildRunner:
-    """Runs one child at a time; :meth:`stop` (from another thread) ends it and refuses more.
-
-    The child leads its own process group, so a Ctrl-C in the daemon's terminal reaches only the
-    daemon, and whatever the child started (the attachment-extraction sandbox) can be swept up
-    with it. Stopping sends SIGTERM to the child alone, once: Scrapy stops gracefully on the
-    first signal but force-stops on a second, and a sandbox killed by SIGTERM would be recorded
-    as a failed extraction. SIGKILL, after the grace period, goes to the whole group.
-
-    The child is reaped only after its group has been swept (``waitid`` with ``WNOWAIT`` keeps
-    the zombie, and with it the process and group id, ours until then), so a recycled PID can
-    never receive our signals.
-    """
-
-    def __init__(self, stop_grace: float = STOP_GRACE_SECONDS, echo: IO[str] | None = None, max_seconds: float = MAX_CHECK_SECONDS) -> None:
-        self.stop_grace = stop_grace
-        self.max_seconds = max_seconds
-        self.echo = echo if echo is not None else sys.stderr
-        self._lock = threading.Lock()  # guards _proc, _stopping, and reaping vs. signalling
-        self._proc: subprocess.Popen[str] | None = None
-        self._terminated: subprocess.Popen[str] | None = None
-        self._done = threading.Event()
-        self._stopping = False
-
-    def run(self, command: list[str]) -> ChildOutcome | None:
-        """Run ``command`` to the end; None when the daemon is stopping (nothing was started)."""
-        with self._lock:
-            if self._stopping:
-                return None
-            started = time.monotonic()
-            proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
-                start_new_session=True,
-            )
-            self._proc = proc
-            self._done.clear()
-        log.debug("child %d: %s", proc.pid, " ".join(command))
-        stdout: deque[str] = deque(maxlen=200)
-        stderr: deque[str] = deque(maxlen=20)
-        pumps = [
-            _pump(proc.stdout, stdout, None),
-            _pump(proc.stderr, stderr, self.echo),  # the child's own messages, as they come
-        ]
-        watchdog = threading.Timer(self.max_seconds, self._overtime, args=[proc])
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            _wait_exited(proc.pid)
-        finally:
-            watchdog.cancel()
-            with self._lock:
-                _signal_group(proc.pid, signal.SIGKILL)  # anything the child left behind
-                code = proc.wait()
-                self._proc = None
-                self._done.set()
-            for pump in pumps:
-                pump.join(timeout=self.stop_grace)
-        outcome = _outcome(code, time.monotonic() - started, list(stdout), list(stderr))
-        outcome.pid = proc.pid
-        return outcome
-
-    def stop(self) -> None:
-        """Refuse new children; SIGTERM the running one, SIGKILL its group after the grace."""
-        with self._lock:
-            self._stopping = True
-            proc = self._proc
-        if proc is not None:
-            log.info("stopping the running check (pid %d)", proc.pid)
-            self._end(proc)
-
-    def _overtime(self, proc: subprocess.Popen[str]) -> None:
-        log.error("the check (pid %d) has run for more than %s: stopping it", proc.pid, _duration(self.max_seconds))
-        self._end(proc)
-
-    def _end(self, proc: subprocess.Popen[str]) -> None:
-        """SIGTERM ``proc`` alone, once; SIGKILL its group if it is still there after the grace."""
-        with self._lock:
-            if self._proc is not proc:
-                return  # already ended (and perhaps reaped: its PID is no longer ours to signal)
-            if self._terminated is not proc:  # never twice: a second SIGTERM means "at once"
-                self._terminated = proc
-                with suppress(ProcessLookupError):
-                    os.kill(proc.pid, signal.SIGTERM)
-        if self._done.wait(self.stop_grace):
-            return
-        with self._lock:
-            if self._proc is proc:
-                log.warning("the check (pid %d) did not stop within %.0f s; killing it", proc.pid, self.stop_grace)
-                _signal_group(proc.pid, signal.SIGKILL)
-        self._done.wait(self.stop_grace)
-
-
-def _duration(seconds: float) -> str:
-    for unit, size in (("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:g} {unit}"
-    return f"{seconds:g} s"
-
-
-def _wait_exited(pid: int) -> None:
-    """Block until the child has exited, without reaping it."""
-    with suppress(ChildProcessError):  # already reaped: nothing left to wait for
-        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
-
-
-def _pump(stream: IO[str] | None, keep: deque[str], echo: IO[str] | None) -> threading.Thread:
-    """Read a child's stream to its end in a thread (a full pipe would stall the child)."""
-
-    def read() -> None:
-        assert stream is not None
-        with stream:
-            for line in stream:
-                keep.append(line.rstrip("\n"))
-                if echo is not None:
-                    with suppress(OSError, ValueError):
-                        echo.write(line)
-                        echo.flush()
-
-    thread = threading.Thread(target=read, daemon=True, name="child-output")
-    thread.start()
-    return thread
-
-
-def _outcome(code: int, seconds: float, stdout: list[str], stderr: list[str]) -> ChildOutcome:
-    lines = [line for line in stdout if line.strip()]
-    summary = next((line for line in lines if line.startswith("run ")), lines[-1] if lines else None)
-    failures = [line.strip() for line in lines if line.lstrip().startswith(("failed:", "…"))]
-    message = next((line.strip() for line in reversed(stderr) if line.strip()), None)
-    return ChildOutcome(code, seconds, summary=summary, message=message, failures=failures)
-
-
-def _signal_group(pid: int, signum: int) -> None:
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signum)
-
-
-# -- the daemon ----------------------------------------------------------------------------------
 
 CheckRunner = Callable[[CheckJob], "ChildOutcome | None"]
 
@@ -429,9 +223,6 @@ def _describe_exit(code: int) -> str:
 
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S %Z") if moment is not None else "never"
-
-
-# -- the command ---------------------------------------------------------------------------------
 
 
 def run_scheduler(config: Config, verbose: bool = False) -> int:

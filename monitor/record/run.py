@@ -10,7 +10,6 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,62 +22,22 @@ from monitor.errors import (
     UsageError,
 )
 from monitor.lock import RunLock
+from monitor.model import RunStatus
 from monitor.publish.records import publish_feed
 from monitor.record.connect import database_errors, open_database
 from monitor.record.crawl import StorageSink, crawl
 from monitor.record.discovery import discover_new
 from monitor.record.plan import build_plan
-from monitor.record.versions import Processor, ProcessSettings, RunCounts
+from monitor.record.result import RunCounts, RunResult
+from monitor.record.versions import Processor, ProcessSettings
 from storage import repo
-from storage.db import Database, DatabaseCorrupt, StorageFailure
+from storage.db import Database, DatabaseCorrupt, Session, StorageFailure
 
 log = logging.getLogger("dfe-monitor")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
-
-
-@dataclass
-class RunResult:
-    run_id: int
-    status: str
-    counts: RunCounts
-    requests: int = 0
-    not_modified: int = 0
-    bytes_downloaded: int = 0
-    feed_entries: int = 0
-    feed_path: str = ""
-    errors: list[str] = field(default_factory=list)
-    search_failures: int = 0
-
-    def summary_line(self) -> str:
-        c = self.counts
-        parts = [
-            f"run {self.run_id} {self.status}: {c.checked} targets checked",
-            f"{c.unchanged} unchanged",
-            f"{c.changed} changed",
-            f"{c.failed} failed",
-        ]
-        if c.baseline:
-            parts.append(f"{c.baseline} baseline")
-        if c.gone:
-            parts.append(f"{c.gone} gone")
-        if c.new:
-            parts.append(f"{c.new} discovered")
-        line = ", ".join(parts)
-        line += f"; {c.changes} feed entries added; {self.requests} requests ({self.not_modified} not modified, {_size(self.bytes_downloaded)} downloaded)"
-        if self.search_failures:
-            line += f"; {self.search_failures} discovery searches failed"
-        return line
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} B"
 
 
 def process_settings(config: Config) -> ProcessSettings:
@@ -119,17 +78,17 @@ def _run_locked(config: Config, db: Database, only: Sequence[str] | None, now: C
             log.warning("%d earlier run(s) had been killed before finishing; marked aborted", aborted)
         repo.sync_configured_targets(session, [repo.TargetSpec(t.url, t.name, t.category) for t in config.targets], started)
         run_id = repo.start_run(session, started, os.getpid(), "run" if not only else "run --target")
-    result = RunResult(run_id=run_id, status="running", counts=RunCounts(), feed_path=str(config.feed_path))
+    result = RunResult(run_id=run_id, status=RunStatus.RUNNING, counts=RunCounts(), feed_path=str(config.feed_path))
     try:
         return _check(config, db, only, now, verbose, result)
     except MonitorError as exc:
-        _finish(db, result, "aborted" if isinstance(exc, RunStopped) else "failed", now(), str(exc))
+        _finish(db, result, RunStatus.ABORTED if isinstance(exc, RunStopped) else RunStatus.FAILED, now(), str(exc))
         raise
     except (StorageFailure, DatabaseCorrupt) as exc:  # reported by run_once, not a bug
-        _finish(db, result, "failed", now(), str(exc))
+        _finish(db, result, RunStatus.FAILED, now(), str(exc))
         raise
     except Exception as exc:
-        _finish(db, result, "failed", now(), f"internal error: {type(exc).__name__}: {exc}")
+        _finish(db, result, RunStatus.FAILED, now(), f"internal error: {type(exc).__name__}: {exc}")
         raise
 
 
@@ -159,23 +118,23 @@ def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callab
     counts = processor.process(urls)
     result.counts = counts
     result.errors = counts.errors
-    result.status = "partial" if counts.failed else "completed"
+    result.status = RunStatus.PARTIAL if counts.failed else RunStatus.COMPLETED
     result.feed_entries = publish_feed(db, path=config.feed_path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=processed_at, pages_dir=config.pages_path)
     _finish(db, result, result.status, now(), None)
     return result
 
 
-def _finish(db: Database, result: RunResult, status: str, when: datetime, error: str | None) -> None:
+def _finish(db: Database, result: RunResult, status: RunStatus, when: datetime, error: str | None) -> None:
     """Record how the run ended; a database that cannot even take that is already reported."""
     result.status = status
     try:
         with db.write() as session:
-            repo.finish_run(session, result.run_id, status, _summary(result), when, error)
+            repo.finish_run(session, result.run_id, status.value, _summary(result), when, error)
     except (StorageFailure, DatabaseCorrupt):
         log.warning("could not record the end of run %d in the database", result.run_id)
 
 
-def check_target_names(session: Any, only: Sequence[str] | None) -> None:
+def check_target_names(session: Session, only: Sequence[str] | None) -> None:
     """``--target`` names must name known targets: a typo is a usage error, not an empty run."""
     if not only:
         return

@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from monitor.compare.document import ChangeReport, diff_documents
 from monitor.compare.wording import sentence
@@ -47,6 +46,7 @@ from monitor.record.health import (
     after_success,
     health_of,
 )
+from monitor.record.result import RunCounts
 from storage import repo
 from storage.db import Database, Session
 from storage.rows import FetchRow, TargetRow, VersionRow
@@ -70,22 +70,6 @@ class ProcessSettings:
     @property
     def health(self) -> HealthPolicy:
         return HealthPolicy(failing_after=self.failing_after, gone_after=self.gone_after)
-
-
-@dataclass
-class RunCounts:
-    checked: int = 0
-    unchanged: int = 0
-    changed: int = 0
-    baseline: int = 0
-    failed: int = 0
-    gone: int = 0
-    new: int = 0
-    changes: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "errors"}
 
 
 def fetch_view(fetch: FetchRow) -> FetchView:
