@@ -1,6 +1,6 @@
 """Faults the fixture server can inject, each answering as a real server or GOV.UK's CDN can.
 
-``faults`` (a dict of path -> :class:`Fault`) lets tests make any path misbehave (``"*"``
+``faults`` (a dict of path -> :class:`monitor.demo.state.Fault`) lets tests make any path misbehave (``"*"``
 matches every path without a fault of its own). The kinds, each answering as a real server or
 GOV.UK's CDN can:
 
@@ -29,41 +29,8 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from monitor.demo.server import RequestRecord, SiteState
-
-
-FAULT_KINDS = (
-    "status", "cdn503", "sorry", "empty", "redirect", "stall", "slow", "drip", "truncate",
-    "close", "garbage", "huge", "gzip-bomb", "headers", "body",
-)
-
-
-@dataclass
-class Fault:
-    """How one path misbehaves (see the module docstring). ``times`` counts requests down;
-    None means for ever."""
-
-    kind: str
-    status: int = 503
-    retry_after: str | None = None
-    location: str | None = None
-    seconds: float = 0.0
-    size: int = 0
-    times: int | None = None
-    statuses: tuple[int, ...] = ()  # kind "status": cycled through, one per request
-    content_type: str | None = None  # kinds "headers" and "body"
-    headers: dict[str, str] = field(default_factory=dict)  # kind "headers": replace/add these
-    body: bytes = b""  # kind "body"
-    length_known: bool = True  # kind "huge": send a Content-Length
-    served: int = 0  # requests answered with this fault so far
-
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; one of {', '.join(FAULT_KINDS)}")
+from monitor.demo.state import Fault, RequestRecord, SiteState
 
 
 class FaultResponses:

@@ -30,14 +30,14 @@ import secrets
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from monitor.demo.faults import Fault, FaultResponses
+from monitor.demo.faults import FaultResponses
+from monitor.demo.state import Fault, RequestRecord, SiteState
 
 CONTENT_TYPES = {
     ".json": "application/json; charset=utf-8",
@@ -56,30 +56,6 @@ SEARCH_PARAMS = {"q", "order", "count", "start", "fields"}
 SEARCH_PREFIXES = ("filter_", "reject_", "aggregate_")
 # A fixed Last-Modified for stable files: the value only has to be the same on every request.
 STABLE_LAST_MODIFIED = "Wed, 01 Jan 2025 09:00:00 GMT"
-
-
-@dataclass
-class RequestRecord:
-    at: float
-    method: str
-    path: str
-    headers: dict[str, str]
-    status: int = 0
-
-
-@dataclass
-class SiteState:
-    site: Path
-    state: str
-    faults: dict[str, Fault] = field(default_factory=dict)
-    requests: list[RequestRecord] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    shuffle_links: bool = True
-    stopping: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def root(self) -> Path:
-        return self.site / self.state
 
 
 class FixtureServer:
