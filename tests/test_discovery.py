@@ -2,7 +2,8 @@
 
 A [[discover]] entry's first successful run is a silent baseline (a fresh install must not flood
 the feed with every publication DfE ever made); a publication that appears in the results later
-gives exactly one `new` entry and is watched like any configured page from then on.
+gives exactly one `new` entry and is watched like any configured page from then on. Whole runs
+in this process (tests/support/inprocess.py).
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sitebuilder import Site, config_text
+from support.inprocess import Completed, in_process_crawls, run_cli
 
 from monitor.config import load_config
 from monitor.demo.server import Fault, FixtureServer
@@ -27,8 +27,14 @@ NEW = "/government/publications/npd-requests-2026"  # appears later
 SEARCH = "/api/search.json"
 
 
-def monitor(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monitor", *args, "--config", str(config)], capture_output=True, text=True, timeout=120)
+@pytest.fixture(autouse=True)
+def _runs_in_this_process(monkeypatch):
+    with in_process_crawls(monkeypatch):
+        yield
+
+
+def monitor(config: Path, *args: str) -> Completed:
+    return run_cli(*args, "--config", str(config))
 
 
 def run(config: Path) -> str:

@@ -1,20 +1,20 @@
 """Watch health: N failed runs in a row give one `failing` entry, recovery one `recovered`.
 
-Each check is its own `dfe-monitor run` process against a local stand-in for GOV.UK, where one
-of two pages answers 503 for a while (a second, healthy page keeps each run from being a
-"nothing could be fetched" run, which records no per-target health at all).
+Each check is a whole `dfe-monitor run`, in this process (tests/support/inprocess.py), against a
+local stand-in for GOV.UK where one of two pages answers 503 for a while (a second, healthy page
+keeps each run from being a "nothing could be fetched" run, which records no per-target health
+at all). The rules themselves are unit-tested in test_health_rules.py.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sitebuilder import Site, config_text
+from support.inprocess import Completed, in_process_crawls, run_cli
 
 from monitor.demo.server import Fault, FixtureServer
 
@@ -23,8 +23,8 @@ B = "/government/publications/b"
 ERROR = "Content API: HTTP 503; gave up after 1 retries (HTTP 503)"
 
 
-def monitor(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monitor", *args, "--config", str(config)], capture_output=True, text=True, timeout=120)
+def monitor(config: Path, *args: str) -> Completed:
+    return run_cli(*args, "--config", str(config))
 
 
 def changes(config: Path) -> list[dict]:
@@ -58,7 +58,7 @@ class Watch:
         self.config = config
         self.runs = 0
 
-    def run(self, *, b_fails: bool) -> subprocess.CompletedProcess[str]:
+    def run(self, *, b_fails: bool) -> Completed:
         self.server.clear_faults()
         if b_fails:
             self.server.add_fault(f"/api/content{B}", Fault(kind="status", status=503))
@@ -72,13 +72,13 @@ class Watch:
 
 
 @pytest.fixture
-def watch(tmp_path):
+def watch(tmp_path, monkeypatch):
     site = Site(tmp_path / "site")
     state = site.state("before")
     state.item(A, title="Privacy notice", body="<p>We share pupil data.</p>")
     state.item(B, title="Census guide", body="<p>Census day is in May.</p>")
     state.robots()
-    with FixtureServer(site.root) as server:
+    with FixtureServer(site.root) as server, in_process_crawls(monkeypatch):
         config = tmp_path / "config.toml"
         config.write_text(config_text(server.url, [("Privacy notice", A, "privacy-notice"), ("Census guide", B, "census-guidance")]))
         yield Watch(server, config)

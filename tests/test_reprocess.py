@@ -5,25 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import subprocess
-import sys
 import zlib
 
 from sitebuilder import Site, config_text, read_changes
+from support.inprocess import in_process_crawls, run_cli
 
 from monitor.demo.server import FixtureServer
 
 
-def test_versions_from_older_code_are_rederived_not_reported(tmp_path):
+def test_versions_from_older_code_are_rederived_not_reported(tmp_path, monkeypatch):
     site = Site(tmp_path / "site")
     state = site.state("before")
     state.robots()
     state.item("/guidance/privacy", title="Privacy notice", schema="detailed_guide", body="<p>We share data with researchers.</p>", change_history=[("2026-01-01T00:00:00Z", "First published.")])
-    with FixtureServer(site.root, "before") as server:
+    with FixtureServer(site.root, "before") as server, in_process_crawls(monkeypatch):
         config = tmp_path / "config.toml"
         config.write_text(config_text(server.url, [("Privacy", "/guidance/privacy", "privacy-notice")]))
-        command = [sys.executable, "-m", "monitor", "run", "--config", str(config)]
-        assert subprocess.run(command, capture_output=True, timeout=120).returncode == 0
+        command = ["run", "--config", str(config)]
+        assert run_cli(*command).returncode == 0
         # Pretend the stored version came from older code that read the text differently.
         con = sqlite3.connect(tmp_path / "monitor.db")
         with con:
@@ -35,7 +34,7 @@ def test_versions_from_older_code_are_rederived_not_reported(tmp_path):
             con.execute("INSERT INTO blobs (sha256, size, compression, data, created_at) VALUES (?, ?, 'zlib', ?, '2026-01-01')", (old_sha, len(old), zlib.compress(old)))
             con.execute("UPDATE versions SET document_sha256 = ?, fingerprint = 'old', extractor_version = 0", (old_sha,))
         con.close()
-        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        result = run_cli(*command)
     assert result.returncode == 0, result.stderr
     assert read_changes(config) == []
     con = sqlite3.connect(tmp_path / "monitor.db")
