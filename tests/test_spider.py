@@ -161,12 +161,12 @@ def test_retry_after_pauses_the_host_and_caps_long_waits():
     request = Request(API)
     retry = mw.process_response(request, Response(API, status=429, headers={"Retry-After": "7"}, request=request))
     assert isinstance(retry, Request) and retry.meta["dfe_retries"] == 1
-    assert 6 < retry.meta["dfe_not_before"] - time.monotonic() <= 7
-    assert 6 < mw.host_paused_until["www.gov.uk"] - time.monotonic() <= 7
+    assert 5 < retry.meta["dfe_not_before"] - time.monotonic() <= 7
+    assert 5 < mw.host_paused_until["www.gov.uk"] - time.monotonic() <= 7
     too_long = mw.process_response(request, Response(API, status=429, headers={"Retry-After": "3600"}, request=request))
     assert isinstance(too_long, Response) and "longer than" in request.meta["dfe_retry_note"]
     backoff = mw.process_response(request, Response(API, status=502, request=request))
-    assert 0.4 < backoff.meta["dfe_not_before"] - time.monotonic() <= 0.5
+    assert 0 < backoff.meta["dfe_not_before"] - time.monotonic() <= 0.5
     exhausted = Request(API, meta={"dfe_retries": 2})
     final = mw.process_response(exhausted, Response(API, status=503, request=exhausted))
     assert isinstance(final, Response) and exhausted.meta["dfe_retry_note"] == "gave up after 2 retries (HTTP 503)"
