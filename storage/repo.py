@@ -71,7 +71,7 @@ def abort_stale_runs(session: Session, now: datetime) -> int:
         .where(Run.status == "running")
         .values(status="aborted", finished_at=now, error="the process ended without finishing (killed or crashed)")
     )
-    return result.rowcount or 0
+    return getattr(result, "rowcount", 0) or 0  # a CursorResult for an UPDATE
 
 
 def start_run(session: Session, now: datetime, pid: int, command: str = "run") -> int:

@@ -41,20 +41,20 @@ class FileDiff:
 
 def diff_files(old: FileContent, new: FileContent, *, row_key: str | None = None) -> FileDiff:
     """Compare two extracted versions of one attachment (see the module docstring)."""
-    formats = {"format_before": old.format, "format_after": new.format}
+    fmt = (old.format, new.format)
     if new.error:
         if old.error == new.error:
-            return FileDiff(**formats)  # unreadable both times, in the same way: no news
-        return FileDiff(**formats, error=f"the new version could not be read: {new.error}")
+            return FileDiff(*fmt)  # unreadable both times, in the same way: no news
+        return FileDiff(*fmt, error=f"the new version could not be read: {new.error}")
     if old.error:
         return FileDiff(
-            **formats,
+            *fmt,
             error=f"the previous version could not be read ({old.error}), so "
             "there is nothing to compare with",
         )
     pairs, added, removed = match_tables(old.tables, new.tables)
     return FileDiff(
-        **formats,
+        *fmt,
         sheets_added=tuple(t.name for t in added),
         sheets_removed=tuple(t.name for t in removed),
         tables=tuple(diff_tables(a, b, row_key=row_key) for a, b in pairs),

@@ -55,11 +55,12 @@ class ColumnValues:
 
     def __call__(self, index: int) -> list[str | None]:
         if index not in self.cache:
-            values = [row[index] for row in self.rows]
+            cells = [row[index] for row in self.rows]
             # Extraction's usual output (non-empty strings) needs no conversion.
-            if set(map(type, values)) != {str} or "" in values:
-                values = [key_text(v) for v in values]
-            self.cache[index] = values
+            if set(map(type, cells)) != {str} or "" in cells:
+                self.cache[index] = [key_text(v) for v in cells]
+            else:
+                self.cache[index] = cells  # type: ignore[assignment]  # all non-empty str
         return self.cache[index]
 
 

@@ -29,14 +29,18 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+from http.server import BaseHTTPRequestHandler
 
 from monitor.demo.state import Fault, RequestRecord, SiteState
 
 
-class FaultResponses:
-    """The fault half of the fixture server's request handler (mixed into it)."""
+class FaultResponses(BaseHTTPRequestHandler):
+    """The fault half of the fixture server's request handler (its base class)."""
 
     site_state: SiteState
+
+    def _send(self, status: int, body: bytes, content_type: str | None, headers: dict[str, str]) -> None:
+        raise NotImplementedError  # the serving half answers
 
     def _take_fault(self, path: str) -> Fault | None:
         fault = self.site_state.faults.get(path) or self.site_state.faults.get("*")

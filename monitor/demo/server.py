@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -71,7 +71,7 @@ class FixtureServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def requests(self) -> list[RequestRecord]:
@@ -117,7 +117,7 @@ class _QuietServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class _Handler(FaultResponses, BaseHTTPRequestHandler):
+class _Handler(FaultResponses):
     site_state: SiteState
     protocol_version = "HTTP/1.1"
     server_version = "fixture-govuk/1.0"

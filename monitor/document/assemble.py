@@ -170,7 +170,7 @@ def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[Fe
     """
     document = outcome.document
     assert document is not None
-    by_url = {}
+    by_url: dict[str, FetchView] = {}
     for fetch in fetches:
         if fetch.role == FetchRole.ATTACHMENT:
             by_url.setdefault(fetch.url, fetch)
@@ -183,16 +183,16 @@ def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[Fe
         if not host_allowed(attachment.url, ctx.allowed_hosts):
             filled.append(replace(attachment, status="unfetched"))
             continue
-        fetch = by_url.get(attachment.url)
-        if fetch is not None and fetch.has_body:
-            filled.append(replace(attachment, sha256=fetch.sha256, status="ok"))
-        elif fetch is not None and fetch.status in GONE_STATUSES:
+        download = by_url.get(attachment.url)
+        if download is not None and download.has_body:
+            filled.append(replace(attachment, sha256=download.sha256, status="ok"))
+        elif download is not None and download.status in GONE_STATUSES:
             filled.append(replace(attachment, sha256=None, status="missing"))
         elif attachment.url in before and (before[attachment.url].sha256 or before[attachment.url].status == "missing"):
             old = before[attachment.url]
             filled.append(replace(attachment, sha256=old.sha256, status=old.status))
         else:
-            why = _error_of(fetch, "download") if fetch is not None else "not downloaded"
+            why = _error_of(download, "download") if download is not None else "not downloaded"
             return Outcome(OutcomeKind.FAILED, error=f"the file {attachment.url} could not be fetched ({why})")
     redirects = {f.url: f.final_url for f in fetches if f.role == FetchRole.FORMER and f.final_url and f.final_url != f.url}
     return replace(outcome, document=replace(document, attachments=tuple(filled)), file_redirects=redirects)

@@ -11,16 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from monitor.document.html import blocks_from_html
-from monitor.govuk.items import attachments_from_item, text_of
+from monitor.govuk.items import attachments_from_item, mapping_of, text_of
 from monitor.govuk.pages import clean_text
 from monitor.model import Block, ChangeNote, Document, LinkedDocument, Withdrawn
 
 
 def document_from_item(item: dict[str, Any], url: str, parent: dict[str, Any] | None = None, base_url: str = "") -> Document:
-    details = item.get("details") if isinstance(item.get("details"), dict) else {}
+    details = mapping_of(item.get("details"))
     notes, has_history = _change_notes(item, details)
     if not has_history and parent is not None:
-        parent_details = parent.get("details") if isinstance(parent.get("details"), dict) else {}
+        parent_details = mapping_of(parent.get("details"))
         notes, has_history = _change_notes(parent, parent_details)
     return Document(
         url=url,

@@ -55,9 +55,9 @@ def strip_noise(root: Tag) -> None:
     for selector in NOISE_SELECTORS:
         for tag in root.select(selector):
             tag.decompose()
-    for tag in root.find_all(attrs={"hidden": True}):
+    for tag in root.find_all(None, {"hidden": True}):
         tag.decompose()
-    for tag in root.find_all(attrs={"aria-hidden": "true"}):
+    for tag in root.find_all(None, {"aria-hidden": "true"}):
         tag.decompose()
 
 

@@ -52,10 +52,15 @@ def load_item(body: bytes) -> dict[str, Any]:
 
 def parent_path(item: dict[str, Any]) -> str | None:
     """Base path of an html_publication's parent publication (where its change notes live)."""
-    parents = (item.get("links") or {}).get("parent") or []
+    parents = mapping_of(item.get("links")).get("parent") or []
     if parents and isinstance(parents[0], dict) and isinstance(parents[0].get("base_path"), str):
         return parents[0]["base_path"]
     return None
+
+
+def mapping_of(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else {} (a field of the wrong type reads as empty)."""
+    return value if isinstance(value, dict) else {}
 
 
 def text_of(value: Any) -> str:
@@ -65,7 +70,7 @@ def text_of(value: Any) -> str:
 
 def attachments_from_item(item: dict[str, Any], base_url: str = "") -> tuple[Attachment, ...]:
     """Every attachment the item lists (``details.attachments``, or legacy ``details.documents``)."""
-    details = item.get("details") if isinstance(item.get("details"), dict) else {}
+    details = mapping_of(item.get("details"))
     found: list[Attachment] = []
     for raw in details.get("attachments") or []:
         if not isinstance(raw, dict) or not isinstance(raw.get("url"), str):

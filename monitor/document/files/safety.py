@@ -26,6 +26,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from typing import IO
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
@@ -207,7 +208,7 @@ _ASCII_FAMILY = {
 _UTF16_FAMILY = {"utf-16", "utf16", "utf-16le", "utf-16be"}
 
 
-def _member_prolog_problem(member: io.BufferedIOBase, max_prolog: int) -> str | None:
+def _member_prolog_problem(member: IO[bytes], max_prolog: int) -> str | None:
     buffer = b""
     while True:
         chunk = member.read(4096)
