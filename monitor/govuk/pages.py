@@ -7,11 +7,17 @@ both read a page the same way.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
-
+from monitor.govuk.markup import (
+    Element,
+    clean_text,
+    element_text,
+    first,
+    parse_html,
+    select,
+    select_one,
+)
 from monitor.model import Attachment
 
 # Where a GOV.UK page keeps its content; the default of every target's ``selector``.
@@ -30,33 +36,26 @@ FILE_SUFFIXES = (".ods", ".xlsx", ".xls", ".csv", ".pdf", ".docx", ".doc", ".odt
 # ``details.documents`` and on old pages.
 ATTACHMENT_BLOCKS = ".gem-c-attachment, section.attachment, .attachment, .attachment-details"
 ATTACHMENT_TITLE_LINKS = ".gem-c-attachment__title a, .title a, a[href]"
-_SPACE_RE = re.compile(r"\s+")
 
 
-def clean_text(text: str) -> str:
-    """Collapse white space (including non-breaking spaces) and trim."""
-    return _SPACE_RE.sub(" ", text.replace("\u00a0", " ")).strip()
-
-
-def parse_html(html: str | bytes) -> BeautifulSoup:
-    return BeautifulSoup(html, "lxml")
-
-
-def content_root(soup: BeautifulSoup, selector: str = CONTENT_SELECTOR) -> Tag | None:
+def content_root(root: Element, selector: str = CONTENT_SELECTOR) -> Element | None:
     """The element holding a page's content: ``selector``, or for the default selector any
     ``main`` or ``#content`` (older page templates)."""
-    content = soup.select_one(selector)
+    content = select_one(root, selector)
     if content is None and selector == CONTENT_SELECTOR:
-        content = soup.select_one("main") or soup.select_one("#content")
+        content = select_one(root, "main")
+        if content is None:
+            content = select_one(root, "#content")
     return content
 
 
-def looks_like_error_page(soup: BeautifulSoup) -> str | None:
+def looks_like_error_page(root: Element) -> str | None:
     """The title of GOV.UK's own error page ("Page unavailable", "Sorry, there is a problem"...)
-    when ``soup`` is one, else None."""
-    title = clean_text(soup.title.get_text(" ")) if soup.title else ""
-    heading = soup.find("h1")
-    heading_text = clean_text(heading.get_text(" ")) if heading else ""
+    when ``root`` is one, else None."""
+    title_tag = first(root, "title")
+    title = clean_text(element_text(title_tag, " ")) if title_tag is not None else ""
+    heading = first(root, "h1")
+    heading_text = clean_text(element_text(heading, " ")) if heading is not None else ""
     for text in (title.lower(), heading_text.lower()):
         for marker in ERROR_PAGE_TITLES:
             if text.startswith(marker):
@@ -70,26 +69,26 @@ def looks_like_file(url: str) -> bool:
     return "/media/" in path or "/attachment_data/" in path or path.endswith(FILE_SUFFIXES)
 
 
-def attachments_in(root: Tag, base_url: str) -> tuple[Attachment, ...]:
+def attachments_in(root: Element, base_url: str) -> tuple[Attachment, ...]:
     """Every attachment block under ``root`` (a page's content, or the pre-rendered HTML of a
     Content API item's ``details.documents``), once per URL, in page order."""
     found: list[Attachment] = []
     seen: set[str] = set()
-    for block in root.select(ATTACHMENT_BLOCKS):
-        link = block.select_one(ATTACHMENT_TITLE_LINKS)
+    for block in select(root, ATTACHMENT_BLOCKS):
+        link = select_one(block, ATTACHMENT_TITLE_LINKS)
         if link is None or not link.get("href"):
             continue
-        href = urljoin(base_url, str(link["href"]))
+        href = urljoin(base_url, str(link.get("href")))
         if href in seen:
             continue
         seen.add(href)
-        metadata = block.select_one(".gem-c-attachment__metadata")
-        abbr = metadata.find("abbr") if metadata is not None else None
+        metadata = select_one(block, ".gem-c-attachment__metadata")
+        abbr = first(metadata, "abbr") if metadata is not None else None
         found.append(
             Attachment(
-                title=clean_text(link.get_text(" ")),
+                title=clean_text(element_text(link, " ")),
                 url=href,
-                content_type=clean_text(abbr.get_text(" ")) if abbr is not None else None,
+                content_type=clean_text(element_text(abbr, " ")) if abbr is not None else None,
                 filename=href.rsplit("/", 1)[-1] or None,
                 attachment_type="file" if looks_like_file(href) else "html",
             )
