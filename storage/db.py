@@ -126,6 +126,9 @@ class Database:
 def _upgrade(conn: object, version: int) -> None:
     """Bring data written by an older schema up to date (the tables exist by now)."""
     if 0 < version < 2:
+        columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(targets)")}  # type: ignore[attr-defined]
+        if "captures_key" not in columns:
+            conn.exec_driver_sql("ALTER TABLE targets ADD COLUMN captures_key VARCHAR(64)")  # type: ignore[attr-defined]
         # Schema 2 stores the states people see: "new" (never checked) and "gone" (404/410 on
         # the last check, not yet removed). Schema 1 kept both as "ok".
         conn.exec_driver_sql("UPDATE targets SET state = 'new' WHERE state = 'ok' AND last_checked_at IS NULL")  # type: ignore[attr-defined]

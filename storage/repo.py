@@ -145,7 +145,15 @@ def get_target(session: Session, target_id: int) -> TargetRow:
     return row_of(TargetRow, target)
 
 
-TARGET_FIELDS = frozenset({"fetch_url", "state", "consecutive_failures", "consecutive_gone", "last_error", "last_checked_at", "last_success_at", "last_change_at"})
+TARGET_FIELDS = frozenset({"fetch_url", "state", "consecutive_failures", "consecutive_gone", "last_error", "last_checked_at", "last_success_at", "last_change_at", "captures_key"})
+
+
+def mark_unchanged(session: Session, target_ids: Sequence[int], now: datetime) -> None:
+    """Targets checked this run whose captures were those of their current version: checked
+    and answering now, in one statement."""
+    for start in range(0, len(target_ids), 500):
+        chunk = list(target_ids[start : start + 500])
+        session.execute(update(Target).where(Target.id.in_(chunk)).values(last_checked_at=now, last_success_at=now))
 
 
 def update_target(session: Session, target_id: int, **values: Any) -> TargetRow:

@@ -37,6 +37,7 @@ class TargetRow:
     last_checked_at: datetime | None
     last_success_at: datetime | None
     last_change_at: datetime | None
+    captures_key: str | None
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,9 @@ class Target(Base):
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # sha256 over the captures (and the normaliser version) the current version was last
+    # confirmed from: the same captures again need no re-reading. None after any failure.
+    captures_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class Run(Base):

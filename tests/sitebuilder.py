@@ -48,6 +48,7 @@ class State:
         parent: str | None = None,
         details: dict[str, Any] | None = None,
         links: dict[str, Any] | None = None,
+        volatile: bool = True,
     ) -> dict[str, Any]:
         item_details: dict[str, Any] = {"body": f'<div class="govspeak">{body}</div>'}
         if change_history is not None:
@@ -70,8 +71,8 @@ class State:
             "locale": "en",
             "first_published_at": "2025-06-01T09:30:00.000+01:00",
             "public_updated_at": public_updated_at,
-            "updated_at": "{{now}}",
-            "publishing_request_id": "{{request_id}}",
+            "updated_at": "{{now}}" if volatile else "2026-01-10T09:31:02.000+00:00",
+            "publishing_request_id": "{{request_id}}" if volatile else "2a6a2f7c-0d3c-4f63-9b8e-1f4a9b0c2d11",
             "details": item_details,
             "links": item_links,
         }

@@ -14,12 +14,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeAlias
 
 from cssselect import HTMLTranslator, parse
 from cssselect.parser import CombinedSelector, Selector
 from lxml import etree
 
-Element = etree._Element
+Element: TypeAlias = etree._Element
 
 _SPACE_RE = re.compile(r"\s+")
 # Characters libxml2 refuses in a str (and XML 1.0 cannot carry): C0 controls but tab, LF and CR,

@@ -9,6 +9,7 @@ leaves a version without its change. Health rules live in ``health``; storing a 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ from monitor.model import (
     FetchRole,
     FileContent,
     OutcomeKind,
+    TargetState,
     document_from_json,
     file_content_from_json,
     file_content_to_json,
@@ -99,17 +101,29 @@ class Processor:
 
     # -- whole run ----------------------------------------------------------------------------
     def process(self, target_urls: Sequence[str] | None = None) -> RunCounts:
+        """Every target this run fetched for. A target whose captures are exactly those its
+        current version was last confirmed from (same bytes, or 304s, and the same normaliser)
+        is not read again: it is unchanged, and all of those are marked in one statement."""
         with self.db.read() as session:
             by_target: dict[str, list[FetchView]] = defaultdict(list)
             for fetch in repo.fetches_of_run(session, self.run_id):
                 if fetch.target_url:
                     by_target[fetch.target_url].append(fetch_view(fetch))
-            targets = [(t.id, t.url) for t in repo.active_targets(session)]
-        for target_id, url in targets:
-            if target_urls is not None and url not in target_urls:
+            targets = repo.active_targets(session)
+        unchanged: list[int] = []
+        for target in targets:
+            fetches = by_target.get(target.url)
+            if fetches is None or (target_urls is not None and target.url not in target_urls):
                 continue
-            if url in by_target:
-                self.process_target(target_id, by_target[url])
+            if target.captures_key is not None and target.state == TargetState.OK and target.captures_key == captures_key(fetches, self._context(target)):
+                self.counts.checked += 1
+                self.counts.unchanged += 1
+                unchanged.append(target.id)
+                continue
+            self.process_target(target.id, fetches)
+        if unchanged:
+            with self.db.write() as session:
+                repo.mark_unchanged(session, unchanged, self.now)
         return self.counts
 
     # -- one target ---------------------------------------------------------------------------
@@ -135,6 +149,7 @@ class Processor:
             if rederived is not None and latest is not None and rederived.fingerprint() != latest.fingerprint:
                 repo.add_version(session, target_id=target.id, run_id=latest.run_id, now=self.now, document_json=rederived.to_json().encode(), fingerprint=rederived.fingerprint(), page_fetch_id=latest.page_fetch_id, extractor_version=NORMALISER_VERSION, technical=True)
             health = health_of(target.state, target.consecutive_failures, target.consecutive_gone, target.last_error)
+            repo.update_target(session, target.id, captures_key=captures_key(fetches, ctx) if outcome.kind == OutcomeKind.OK else None)
             if outcome.kind == OutcomeKind.FAILED:
                 error = outcome.error or "unknown error"
                 self.counts.failed += 1
@@ -262,6 +277,18 @@ class Processor:
         with self.db.write() as session:
             repo.put_extraction(session, sha, EXTRACTOR_VERSION, content.format, content.error, payload, self.now)
         return content
+
+
+def captures_key(fetches: Sequence[FetchView], ctx: TargetContext) -> str:
+    """What a target's document is derived from: each request's role, address, answer and body
+    hash, the settings that read them (selector, allowed hosts), and the normaliser version."""
+    parts = sorted(
+        # a 304 confirms the body it names: the same capture as the 200 that first brought it
+        (f.role.value, f.url, f.final_url or "", 200 if f.status == 304 else f.status or 0, f.sha256 or "", f.error is not None, list(f.redirects))
+        for f in fetches
+    )
+    settings = [ctx.selector, sorted(ctx.allowed_hosts), ctx.fetch_url]
+    return hashlib.sha256(json.dumps([NORMALISER_VERSION, settings, parts]).encode()).hexdigest()
 
 
 def _readers(session: Session) -> tuple[BodyOf, StoredBodyOf]:
