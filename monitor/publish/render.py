@@ -1,0 +1,58 @@
+"""The one template environment that turns prepared data into HTML, escaping every value.
+
+Python code decides what to show (which text is a link, what was clipped, how much is left
+out) and hands the templates plain data; the templates only lay it out. Autoescaping is on
+for every template, so a scraped string can never become markup, and every printed value
+first loses the characters XML cannot carry (the same HTML goes into the Atom feed).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+# markupsafe writes ' and " as numeric references; readers and earlier output use these
+# spellings. Every & in a value is escaped, so these sequences can only be references.
+_REFERENCE_SPELLING = {"&#39;": "&#x27;", "&#34;": "&quot;"}
+_REFERENCES = re.compile("|".join(map(re.escape, _REFERENCE_SPELLING)))
+
+
+def xml_safe(text: str | None) -> str:
+    """Text XML 1.0 can carry: control characters and lone surrogates removed."""
+    return _XML_INVALID.sub("", text or "")
+
+
+def _printable(value: Any) -> Any:
+    """What a ``{{ value }}`` prints before it is escaped: XML-safe text.
+
+    Output of a template (a macro call) passes through; anything else is turned into text
+    here, so nothing but a template can hand markup to the page.
+    """
+    if isinstance(value, Markup):
+        return value
+    return xml_safe(str(value))
+
+
+@cache
+def environment() -> Environment:
+    """Built once per process: templates are compiled on first use and then reused."""
+    return Environment(
+        loader=PackageLoader("monitor.publish", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        finalize=_printable,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(template: str, **context: Any) -> str:
+    """The named template filled in with ``context``, as HTML text."""
+    html = environment().get_template(template).render(**context)
+    return _REFERENCES.sub(lambda m: _REFERENCE_SPELLING[m.group()], html)
