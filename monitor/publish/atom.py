@@ -17,10 +17,9 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from monitor.errors import FeedInvalid
-from monitor.publish.diffview import safe_href
 from monitor.publish.entries import OGL_NOTICE, FeedEntry, render_entry_html
 from monitor.publish.files import write_atomically
-from monitor.publish.render import xml_safe
+from monitor.publish.safety import safe_href, xml_safe
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 

@@ -8,7 +8,8 @@ plain data for the templates; they never write markup.
 from __future__ import annotations
 
 from typing import Any, TypedDict
-from urllib.parse import urlsplit
+
+from monitor.publish.safety import safe_href
 
 MAX_TEXT_CHANGES = 25
 MAX_ROWS = 20
@@ -36,18 +37,8 @@ class Run(TypedDict):
     tail: list[str]
 
 
-def safe_href(url: str | None) -> str | None:
-    """Only http(s) URLs become links; anything else (javascript:, data:) stays text."""
-    if not url:
-        return None
-    try:
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return None
-    return url if scheme in ("http", "https") else None
-
-
 def link(url: str | None, text: Any) -> Link:
+    """The text, to be shown as a link only if the URL is http(s)."""
     return {"href": safe_href(url) or "", "text": text}
 
 
@@ -169,11 +160,16 @@ def _table_view(table: dict[str, Any]) -> dict[str, Any]:
     return {
         "sheet": table.get("sheet", ""),
         "key": key or "",
-        "columns_added": [str(column) for column in table.get("columns_added") or []],
-        "columns_removed": [str(column) for column in table.get("columns_removed") or []],
+        "columns_added": _names(table.get("columns_added")),
+        "columns_removed": _names(table.get("columns_removed")),
         "rows": rows[:MAX_ROWS],
         "more_rows": max(0, len(rows) - MAX_ROWS),
     }
+
+
+def _names(columns: list[Any] | None) -> str | None:
+    """Column names as one line; None when there are none (an empty name still counts)."""
+    return ", ".join(map(str, columns)) if columns else None
 
 
 def _table_rows(table: dict[str, Any], key: str | None) -> list[dict[str, Any]]:

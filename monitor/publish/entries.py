@@ -46,7 +46,7 @@ def entry_view(entry: FeedEntry) -> dict[str, Any]:
         "summary": entry.summary,
         "change_note": entry.change_note or "",
         "silent_edit": bool(entry.silent_edit),
-        "terms": list(entry.terms),
+        "terms": ", ".join(entry.terms) if entry.terms else None,
         "withdrawn": d.get("withdrawn_explanation") or "",
         "error": d.get("error") or "",
         "moved": _moved(d),

@@ -15,17 +15,13 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+from monitor.publish.safety import xml_safe
 
-# markupsafe writes ' and " as numeric references; readers and earlier output use these
-# spellings. Every & in a value is escaped, so these sequences can only be references.
+# markupsafe writes ' and " as &#39; and &#34;; the feed has always carried html.escape's
+# spellings, kept so published text compares equal across versions. Every & in a value is
+# escaped first, so these sequences in the output can only be references the escaper wrote.
 _REFERENCE_SPELLING = {"&#39;": "&#x27;", "&#34;": "&quot;"}
 _REFERENCES = re.compile("|".join(map(re.escape, _REFERENCE_SPELLING)))
-
-
-def xml_safe(text: str | None) -> str:
-    """Text XML 1.0 can carry: control characters and lone surrogates removed."""
-    return _XML_INVALID.sub("", text or "")
 
 
 def _printable(value: Any) -> Any:
