@@ -15,9 +15,9 @@ from monitor.publish.atom import (
     build_feed,
     check_feed,
     render_entry_html,
-    tag_id,
     write_feed,
 )
+from monitor.record.changes import tag_id
 
 T0 = datetime(2026, 11, 2, 7, 17, tzinfo=UTC)
 HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(1)><a href="javascript:alert(2)">x</a>\x00\x1b'

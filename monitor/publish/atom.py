@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -22,12 +21,6 @@ from monitor.publish.files import write_atomically
 from monitor.publish.safety import safe_href, xml_safe
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
-
-
-def tag_id(feed_url: str, detected_at: datetime, change_id: int) -> str:
-    """A permanent Atom id (RFC 4151 tag URI): set once when the change is stored."""
-    host = (urlsplit(feed_url).hostname or "dfe-monitor.invalid").lower()
-    return f"tag:{host},{detected_at:%Y-%m-%d}:dfe-monitor/change/{change_id}"
 
 
 def rfc3339(when: datetime) -> str:
