@@ -68,6 +68,10 @@ class StorageSink:
 
 def crawl(plan: CrawlPlan, config: Config, sink: Callable[[Capture], None], *, verbose: bool = False) -> dict[str, Any]:
     """Run the spider to completion in this process; returns Scrapy's stats."""
+    from spiders.scrapy_internals import check_scrapy
+
+    check_scrapy()
+
     from scrapy.crawler import CrawlerProcess
 
     from spiders.settings import build_settings

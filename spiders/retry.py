@@ -1,5 +1,5 @@
-"""Downloader middlewares: the host allow-list (and redirect loops), retries that are polite to
-GOV.UK, and robots.txt without tracebacks."""
+"""Retries that are polite to GOV.UK: exponential backoff, ``Retry-After`` honoured for the whole
+host, a host that cannot be reached given up on once."""
 
 from __future__ import annotations
 
@@ -12,22 +12,15 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
-from scrapy.utils.httpobj import urlparse_cached
-from twisted.internet import reactor
-from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
-from monitor.govuk.urls import host_allowed
+from spiders.scrapy_internals import hold_host_queue, is_size_cancel
+from spiders.settings import fetch_policy
 
 log = logging.getLogger(__name__)
-
-
-class OffListHost(IgnoreRequest):
-    """A request (often a redirect) to a host outside fetch.allowed_hosts."""
 
 
 class HostUnreachable(IgnoreRequest):
@@ -41,78 +34,6 @@ HOST_LEVEL_FAILURES = {
     "DownloadConnectionRefusedError": "{host} refused connections",
     "ConnectionRefusedError": "{host} refused connections",
 }
-
-
-class RedirectLoop(IgnoreRequest):
-    """A redirect back to an address already visited on the way."""
-
-
-class HostGuardMiddleware:
-    """Refuses every request to a host outside ``allowed_hosts`` — redirects included — and
-    every redirect back to an address already visited (a loop), before it is sent."""
-
-    def __init__(self, allowed_hosts: list[str]) -> None:
-        self.allowed_hosts = allowed_hosts
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> HostGuardMiddleware:
-        hosts = crawler.settings.getlist("DFE_ALLOWED_HOSTS")
-        if not hosts:
-            raise NotConfigured("no allowed hosts")
-        return cls(hosts)
-
-    def process_request(self, request: Request) -> None:
-        via = [str(u) for u in request.meta.get("redirect_urls", [])]
-        if not host_allowed(request.url, self.allowed_hosts):
-            where = f" (redirected from {via[-1]})" if via else ""
-            raise OffListHost(f"refused {request.url}{where}: host {urlsplit(request.url).netloc!r} is not in fetch.allowed_hosts")
-        if request.url in via:
-            raise RedirectLoop(f"redirect loop; not followed: {' -> '.join([*via, request.url])}")
-
-
-class _QuietRobotsErrors(logging.Filter):
-    """Scrapy logs a failed robots.txt download as an ERROR with a traceback; cron mails every
-    line on stderr. The failure is not ours to report (Scrapy then allows everything, and each
-    request's own failure is in the fetch log): one INFO line, shown with --verbose."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.ERROR and record.getMessage().startswith("Error downloading"):
-            record.levelno, record.levelname = logging.INFO, "INFO"
-            record.exc_info = None
-            record.exc_text = None
-            record.msg, record.args = "robots.txt could not be fetched (%s); treating every path as allowed", (record.getMessage()[:300],)
-        return True
-
-
-class QuietRobotsTxtMiddleware(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, without a traceback on stderr when robots.txt fails, and
-    obeyed by *every* request that waits for the same robots.txt.
-
-    Scrapy 2.19 lets each request that arrives while robots.txt is being fetched await the one
-    shared Deferred; the first waiter's await consumes its result, so every later waiter got
-    None — "no robots.txt" — and was let through (measured: a disallowed path was fetched as
-    the third request of a run). Here each waiter gets its own Deferred, relayed from the shared
-    one without consuming it.
-    """
-
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        robots_log = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
-        if not any(isinstance(f, _QuietRobotsErrors) for f in robots_log.filters):
-            robots_log.addFilter(_QuietRobotsErrors())
-
-    async def robot_parser(self, request: Request) -> Any:
-        shared = self._parsers.get(urlparse_cached(request).netloc)
-        if not isinstance(shared, Deferred):
-            return await super().robot_parser(request)
-        mine: Deferred[Any] = Deferred()
-
-        def relay(result: Any) -> Any:
-            mine.callback(result)
-            return result  # passed on untouched for the next waiter
-
-        shared.addBoth(relay)
-        return await maybe_deferred_to_future(mine)
 
 
 class PoliteRetryMiddleware:
@@ -139,14 +60,8 @@ class PoliteRetryMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PoliteRetryMiddleware:
-        s = crawler.settings
-        middleware = cls(
-            s.getint("DFE_RETRIES", 3),
-            s.getfloat("DFE_BACKOFF_SECONDS", 2.0),
-            s.getfloat("DFE_MAX_RETRY_AFTER", 600.0),
-            [int(c) for c in s.getlist("DFE_RETRY_HTTP_CODES")],
-            crawler,
-        )
+        policy = fetch_policy(crawler.settings)
+        middleware = cls(policy.retries, policy.backoff_seconds, policy.max_retry_after_seconds, list(policy.retry_codes), crawler)
         crawler.signals.connect(middleware.on_response_downloaded, signal=signals.response_downloaded)
         return middleware
 
@@ -155,6 +70,8 @@ class PoliteRetryMiddleware:
         wake = max(self.host_paused_until.get(host, 0.0), request.meta.get("dfe_not_before", 0.0))
         delay = wake - time.monotonic()
         if delay > 0:
+            from twisted.internet import reactor
+
             await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
         if host in self.unreachable:
             raise HostUnreachable(f"not tried: {self.unreachable[host]} earlier in this run")
@@ -186,32 +103,16 @@ class PoliteRetryMiddleware:
         if until <= self.host_paused_until.get(host, 0.0) + 0.5:
             return
         self.host_paused_until[host] = until
-        self._hold_queue(request, seconds)
+        # requests already past this middleware wait in the downloader's queue: hold it too
+        hold_host_queue(self.crawler, request, seconds)
         log.info("%s asked for a pause of %.0f s (Retry-After): pausing every request to %s", request.url, seconds, host)
-
-    def _hold_queue(self, request: Request, seconds: float) -> None:
-        """Hold the downloader's queue for this host too: requests already past this middleware
-        wait there for their turn, and would otherwise go out during the pause. Uses the slot's
-        ``latercall``, Scrapy's own mechanism for download delays (checked with Scrapy 2.19)."""
-        downloader = getattr(getattr(self.crawler, "engine", None), "downloader", None)
-        try:
-            slot = downloader.slots.get(downloader.get_slot_key(request))  # type: ignore[union-attr]
-            if slot is None:
-                return
-            from scrapy.utils.asyncio import call_later
-
-            if slot.latercall is not None:
-                slot.latercall.cancel()
-            slot.latercall = call_later(seconds, downloader._latercall, slot)  # type: ignore[union-attr]
-        except AttributeError:  # another Scrapy: queued requests are then not held back
-            log.warning("cannot hold this Scrapy's download queue during a Retry-After pause")
 
     def process_exception(self, request: Request, exception: Exception) -> Request | None:
         if isinstance(exception, IgnoreRequest):
             return None
-        name = type(exception).__name__
-        if "Cancelled" in name:  # over the size cap: retrying cannot help
+        if is_size_cancel(exception):  # over the size cap: retrying cannot help
             return None
+        name = type(exception).__name__
         retry = self._retry(request, f"{name}: {exception}", None)
         host_level = HOST_LEVEL_FAILURES.get(name)
         if retry is None and host_level:
