@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -43,7 +44,9 @@ class PoliteRetryMiddleware:
     passed (GOV.UK's rate limit is per client, not per URL). A ``Retry-After`` longer than
     ``max_retry_after`` is not waited for: the response goes to the spider, which records the
     failure, and the run goes on. Other retryable statuses and network errors wait
-    ``backoff * 2**n`` seconds before retry ``n + 1``.
+    ``backoff * 2**n`` seconds before retry ``n + 1``. The retry request itself comes from
+    Scrapy's ``get_retry_request`` (its ``dfe/retry/...`` stats); ``dfe_retries`` counts the
+    retries, ``dfe_not_before`` holds the retry back, ``dfe_retry_note`` says why it gave up.
     """
 
     def __init__(self, retries: int, backoff: float, max_retry_after: float, codes: list[int], crawler: Crawler) -> None:
@@ -86,7 +89,7 @@ class PoliteRetryMiddleware:
             return response
         if retry_after is not None and response.status in (429, 503):
             self._pause_host(request, retry_after)  # done already if the signal came first
-        return self._retry(request, f"HTTP {response.status}", retry_after) or response
+        return self._retry(request, f"HTTP {response.status}", f"HTTP {response.status}", retry_after) or response
 
     def on_response_downloaded(self, response: Response, request: Request, spider: Any = None) -> None:
         """Sent as soon as a response arrives, before the downloader sends the next request of
@@ -113,28 +116,35 @@ class PoliteRetryMiddleware:
         if is_size_cancel(exception):  # over the size cap: retrying cannot help
             return None
         name = type(exception).__name__
-        retry = self._retry(request, f"{name}: {exception}", None)
+        retry = self._retry(request, name, f"{name}: {exception}", None)
         host_level = HOST_LEVEL_FAILURES.get(name)
         if retry is None and host_level:
             host = urlsplit(request.url).netloc
             self.unreachable.setdefault(host, f"{host_level.format(host=host)} ({exception})")
         return retry
 
-    def _retry(self, request: Request, reason: str, retry_after: float | None) -> Request | None:
+    def _retry(self, request: Request, kind: str, reason: str, retry_after: float | None) -> Request | None:
+        """The retry of ``request`` (``kind`` names it in the stats, ``reason`` in the notes), or
+        None when its retries are spent."""
         attempt = request.meta.get("dfe_retries", 0)
-        stats = self.crawler.stats
-        if attempt >= self.retries:
-            if stats:
-                stats.inc_value("dfe/retry/gave_up")
+        request.meta["retry_times"] = attempt  # get_retry_request counts in retry_times
+        retry = get_retry_request(
+            request,
+            spider=self.crawler.spider,
+            reason=kind,
+            max_retry_times=self.retries,
+            priority_adjust=0,  # a retry keeps its place; its wait is the backoff
+            logger=log,
+            give_up_log_level=logging.INFO,  # the give-up is in the fetch log; stderr stays quiet
+            stats_base_key="dfe/retry",
+        )
+        if retry is None:
             request.meta["dfe_retry_note"] = f"gave up after {attempt} retries ({reason})"
             return None
         wait = retry_after if retry_after is not None else self.backoff * (2**attempt)
-        retry = request.replace(dont_filter=True)
         retry.meta["dfe_retries"] = attempt + 1
         retry.meta["dfe_not_before"] = time.monotonic() + wait
         retry.meta["dfe_retry_reasons"] = [*request.meta.get("dfe_retry_reasons", []), reason]
-        if stats:
-            stats.inc_value("dfe/retry/count")
         log.info("retrying %s in %.1f s (%s), attempt %d of %d", request.url, wait, reason, attempt + 1, self.retries)
         return retry
 

@@ -286,6 +286,13 @@ def _call_later_api() -> bool:
     return _params(call_later)[:2] == ["delay", "func"]
 
 
+def _retry_api() -> bool:
+    from scrapy.downloadermiddlewares.retry import get_retry_request
+
+    wanted = {"request", "spider", "reason", "max_retry_times", "priority_adjust", "logger", "give_up_log_level", "stats_base_key"}
+    return wanted <= set(_params(get_retry_request))
+
+
 _CHECKS: list[tuple[str, Callable[[], bool]]] = [
     ("Downloader._get_slot(request, spider)", lambda: _params(Downloader._get_slot)[:2] == ["self", "request"]),
     ("Downloader.slots and Downloader.get_slot_key(request)", lambda: "slots" in _names(Downloader.__init__) and _params(Downloader.get_slot_key) == ["self", "request"]),
@@ -303,4 +310,5 @@ _CHECKS: list[tuple[str, Callable[[], bool]]] = [
     ("the DOWNLOAD_MAXSIZE message of HttpCompressionMiddleware", _decompression_message),
     ("DownloadCancelledError for bodies over DOWNLOAD_MAXSIZE", _size_cancel),
     ("scrapy.utils.asyncio.call_later(delay, func, *args)", _call_later_api),
+    ("get_retry_request(request, *, spider, reason, max_retry_times, priority_adjust, logger, give_up_log_level, stats_base_key)", _retry_api),
 ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from types import SimpleNamespace
 
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.settings import Settings
 
 from spiders.answers import describe_failure
 from spiders.hostguard import HostGuardMiddleware, OffListHost
@@ -150,7 +152,14 @@ class FakeStats:
 
 
 class FakeCrawler:
+    """What the retry middleware (and Scrapy's get_retry_request) reads from a crawler."""
+
     stats = FakeStats()
+    settings = Settings()
+
+    @property
+    def spider(self):
+        return SimpleNamespace(crawler=self)
 
 
 def test_retry_after_pauses_the_host_and_caps_long_waits():
