@@ -1,5 +1,5 @@
 """Retries that are polite to GOV.UK: exponential backoff, ``Retry-After`` honoured for the whole
-host, a host that cannot be reached given up on once."""
+host, a host that cannot be reached given up on once, and every wait ended when the run stops."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.task import deferLater
 
 from spiders.scrapy_internals import hold_host_queue, is_size_cancel
 from spiders.settings import fetch_policy
+from spiders.stop import STOP_REQUESTED, stopped
 
 log = logging.getLogger(__name__)
 
@@ -60,28 +62,49 @@ class PoliteRetryMiddleware:
         # later request to them fails at once instead of spending its own retries and delays
         # (with no network a run would otherwise take minutes to say so).
         self.unreachable: dict[str, str] = {}
+        self.stopping = False
+        self._waits: set[Deferred[None]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PoliteRetryMiddleware:
         policy = fetch_policy(crawler.settings)
         middleware = cls(policy.retries, policy.backoff_seconds, policy.max_retry_after_seconds, list(policy.retry_codes), crawler)
         crawler.signals.connect(middleware.on_response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(middleware.stop, signal=STOP_REQUESTED)
         return middleware
 
+    def stop(self) -> None:
+        """The run is stopping: refuse every request from now on and end every wait."""
+        self.stopping = True
+        for wait in list(self._waits):
+            wait.cancel()
+
     async def process_request(self, request: Request) -> None:
+        if self.stopping:
+            raise stopped(request)
         host = urlsplit(request.url).netloc
         wake = max(self.host_paused_until.get(host, 0.0), request.meta.get("dfe_not_before", 0.0))
         delay = wake - time.monotonic()
         if delay > 0:
-            from twisted.internet import reactor
-
-            await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
+            await self._wait(request, delay)
         if host in self.unreachable:
             raise HostUnreachable(f"not tried: {self.unreachable[host]} earlier in this run")
         return None
 
+    async def _wait(self, request: Request, seconds: float) -> None:
+        from twisted.internet import reactor
+
+        wait: Deferred[None] = deferLater(reactor, seconds, lambda: None)
+        self._waits.add(wait)
+        try:
+            await maybe_deferred_to_future(wait)
+        except CancelledError:
+            raise stopped(request) from None
+        finally:
+            self._waits.discard(wait)
+
     def process_response(self, request: Request, response: Response) -> Request | Response:
-        if response.status not in self.codes:
+        if response.status not in self.codes or self.stopping:
             return response
         retry_after = parse_retry_after(response.headers.get(b"Retry-After"))
         if retry_after is not None and retry_after > self.max_retry_after:
@@ -111,7 +134,7 @@ class PoliteRetryMiddleware:
         log.info("%s asked for a pause of %.0f s (Retry-After): pausing every request to %s", request.url, seconds, host)
 
     def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if isinstance(exception, IgnoreRequest):
+        if isinstance(exception, IgnoreRequest) or self.stopping:
             return None
         if is_size_cancel(exception):  # over the size cap: retrying cannot help
             return None

@@ -3,7 +3,7 @@ one module.
 
 dfe-monitor needs a few things Scrapy does not offer publicly: one request at a time per host
 at delay 0, a ``Retry-After`` pause that holds requests already queued, robots.txt obeyed by
-every request waiting for it, and plain words for Scrapy's size-cap
+every request waiting for it, stopping at once on SIGTERM, and plain words for Scrapy's size-cap
 and redirect-limit refusals. Each function below names the Scrapy release it was checked with
 and what breaks without it. Scrapy is pinned to that minor release (pyproject.toml), and
 :func:`check_scrapy` runs when a crawl starts: if an internal is gone or has changed shape, the
@@ -26,6 +26,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DownloadCancelledError
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
 from monitor.errors import ScrapyMismatch
 
@@ -55,16 +56,31 @@ class SlotHookDownloader(Downloader):
 
 class _SlotQueue(deque):  # type: ignore[type-arg]
     """A slot's queue of ``(request, deferred)`` that counts a request as transferring as soon as
-    it leaves the queue."""
+    it leaves the queue, and keeps the deferred of each transfer until the transfer ends, so that
+    it can be failed before then (:func:`abandon_transfers`)."""
 
     def __init__(self, slot: Slot, items: Any = ()) -> None:
         super().__init__(items)
         self.slot = slot
+        self.in_transfer: dict[Request, Deferred[Any]] = {}
 
     def popleft(self) -> Any:
-        item = super().popleft()
-        self.slot.transferring.add(item[0])
-        return item
+        request, awaited = super().popleft()
+        self.slot.transferring.add(request)
+        self.in_transfer[request] = awaited
+        outcome: Deferred[Any] = Deferred()  # fired by the downloader when the transfer ends
+
+        def forward(result: Any) -> None:
+            self.in_transfer.pop(request, None)
+            if awaited.called:  # abandoned: the late outcome goes nowhere
+                return
+            if isinstance(result, Failure):
+                awaited.errback(result)
+            else:
+                awaited.callback(result)
+
+        outcome.addBoth(forward)
+        return request, outcome
 
 
 def count_dequeued_as_transferring(slot: Slot) -> None:
@@ -80,6 +96,52 @@ def count_dequeued_as_transferring(slot: Slot) -> None:
     """
     if not isinstance(slot.queue, _SlotQueue):
         slot.queue = _SlotQueue(slot, slot.queue)
+
+
+def abandon_queued_requests(downloader: Downloader, error_for: Callable[[Request], Exception]) -> int:
+    """Fail every request waiting in a slot queue (download delay, held host) with
+    ``error_for(request)``, at once; returns how many.
+
+    Checked with Scrapy 2.19: each ``slot.queue`` entry is ``(request, deferred)``, the deferred
+    awaited by ``Downloader._enqueue_request``; ``slot.latercall`` is the timer that releases
+    the queue after the delay. Scrapy's graceful stop waits until every queued request has
+    been downloaded, one per delay (with ``delay_seconds = 5``: 15 s after SIGTERM).
+    """
+    count = 0
+    for slot in list(downloader.slots.values()):
+        if slot.latercall is not None:
+            slot.latercall.cancel()
+            slot.latercall = None
+        waiting = list(slot.queue)
+        slot.queue.clear()
+        for request, deferred in waiting:
+            if not deferred.called:
+                deferred.errback(Failure(error_for(request)))
+                count += 1
+    return count
+
+
+def abandon_transfers(downloader: Downloader, error_for: Callable[[Request], Exception]) -> int:
+    """Give up on every download in flight: its request fails with ``error_for(request)`` now,
+    and the answer, if one ever comes, is dropped; returns how many.
+
+    Checked with Scrapy 2.19: ``Downloader._process_queue`` hands the deferred it takes from the
+    queue to ``_wait_for_download``, which fires it when the transfer ends; the deferred awaited
+    by ``_enqueue_request`` is the one queued. :func:`count_dequeued_as_transferring` hands out
+    a relay instead, so the awaited one can be failed first. Without it a stop waits for a
+    stalled server up to ``timeout_seconds``.
+    """
+    count = 0
+    for slot in list(downloader.slots.values()):
+        queue = slot.queue
+        if not isinstance(queue, _SlotQueue):
+            continue
+        for request, awaited in list(queue.in_transfer.items()):
+            queue.in_transfer.pop(request, None)
+            if not awaited.called:
+                awaited.errback(Failure(error_for(request)))
+                count += 1
+    return count
 
 
 def hold_host_queue(crawler: Crawler, request: Request, seconds: float) -> None:
@@ -298,6 +360,7 @@ _CHECKS: list[tuple[str, Callable[[], bool]]] = [
     ("Downloader.slots and Downloader.get_slot_key(request)", lambda: "slots" in _names(Downloader.__init__) and _params(Downloader.get_slot_key) == ["self", "request"]),
     ("Downloader._process_queue(slot) taking requests with slot.queue.popleft()", lambda: _params(Downloader._process_queue) == ["self", "slot"] and {"popleft", "queue", "free_transfer_slots", "latercall"} <= _names(Downloader._process_queue)),
     ("Downloader._latercall(slot)", lambda: _params(Downloader._latercall) == ["self", "slot"] and "latercall" in _names(Downloader._latercall)),
+    ("Downloader._wait_for_download(slot, request, queue_dfd) firing the deferred taken from the queue", lambda: _params(Downloader._wait_for_download) == ["self", "slot", "request", "queue_dfd"] and "_wait_for_download" in _names(Downloader._process_queue)),
     ("Downloader._download counting slot.transferring", lambda: {"transferring"} <= _names(Downloader._download)),
     ("Downloader._enqueue_request queueing (request, deferred) in slot.queue", lambda: {"_get_slot", "queue", "append"} <= _names(Downloader._enqueue_request)),
     ("Slot.queue, Slot.transferring and Slot.latercall", _slot_shape),
@@ -311,4 +374,5 @@ _CHECKS: list[tuple[str, Callable[[], bool]]] = [
     ("DownloadCancelledError for bodies over DOWNLOAD_MAXSIZE", _size_cancel),
     ("scrapy.utils.asyncio.call_later(delay, func, *args)", _call_later_api),
     ("get_retry_request(request, *, spider, reason, max_retry_times, priority_adjust, logger, give_up_log_level, stats_base_key)", _retry_api),
+    ("Crawler.stop_async()", lambda: inspect.iscoroutinefunction(Crawler.stop_async)),
 ]

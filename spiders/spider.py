@@ -25,6 +25,7 @@ from monitor.govuk.urls import host_allowed, normalise_url, result_path
 from spiders.answers import body_problem, describe_failure, is_json
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
 from spiders.settings import HANDLED_STATUSES, fetch_policy
+from spiders.stop import CrawlStopped
 
 SEARCH_FIELDS = ("title", "link", "description", "public_timestamp", "format", "content_store_document_type")
 BODY_RETRIES = 2  # a 200 whose body cannot be what it claims (truncated, an error page) is asked again
@@ -173,6 +174,8 @@ class GovukSpider(scrapy.Spider):
             yield self._search_request(entry, next_start)
 
     def on_error(self, failure: Failure) -> Iterator[Capture]:
+        if isinstance(failure.value, CrawlStopped):  # never sent, or abandoned: the run is stopping
+            return
         request: Request = failure.request  # type: ignore[attr-defined]
         target: TargetPlan | None = request.meta.get("dfe_target")
         redirects = [str(u) for u in request.meta.get("redirect_urls", [])]

@@ -1,8 +1,9 @@
 """spiders/retry.py: retries built by Scrapy's get_retry_request, with our backoff, Retry-After
-pauses and notes."""
+pauses and notes; and every wait ended when the run stops."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -27,6 +28,7 @@ from spiders.settings import (
     build_settings,
     fetch_policy,
 )
+from spiders.stop import STOP_REQUESTED, CrawlStopped
 
 URL = "https://www.gov.uk/api/content/government/publications/x"
 
@@ -110,3 +112,26 @@ def test_retry_after_values():
     assert parse_retry_after(b"Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert parse_retry_after(b"-1") is None
     assert parse_retry_after(b"") is None
+
+
+# -- stopping ------------------------------------------------------------------------------------
+
+
+def test_a_stop_ends_a_backoff_wait_and_refuses_later_requests(mw, crawler):
+    async def scenario():
+        waiting = asyncio.ensure_future(mw.process_request(Request(URL, meta={"dfe_not_before": time.monotonic() + 300})))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        started = time.monotonic()
+        crawler.signals.send_catch_log(signal=STOP_REQUESTED)
+        with pytest.raises(CrawlStopped, match="not fetched: the run was stopped"):
+            await waiting
+        assert time.monotonic() - started < 0.5
+        with pytest.raises(CrawlStopped):
+            await mw.process_request(Request(URL))
+
+    asyncio.run(scenario())
+    request = Request(URL)
+    assert mw.process_exception(request, DownloadTimeoutError("x")) is None  # no retries while stopping
+    busy = answer(request, 503)
+    assert mw.process_response(request, busy) is busy

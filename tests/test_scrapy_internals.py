@@ -23,6 +23,8 @@ from monitor.errors import EXIT_SOFTWARE, ScrapyMismatch
 from spiders.scrapy_internals import (
     TESTED_SCRAPY,
     SizeRefusal,
+    abandon_queued_requests,
+    abandon_transfers,
     check_scrapy,
     count_dequeued_as_transferring,
     describe_size_refusal,
@@ -33,6 +35,7 @@ from spiders.scrapy_internals import (
     is_size_cancel,
     pending_robots_parser,
 )
+from spiders.stop import CrawlStopped, stopped
 
 URL = "https://www.gov.uk/government/publications/x"
 
@@ -121,21 +124,57 @@ def test_a_run_on_a_scrapy_without_an_internal_stops_with_that_one_line(tmp_path
     assert status == "failed" and error == expected.removeprefix("dfe-monitor: ")
 
 
-# -- slots: one request at a time, held -------------------------------------------------
+# -- slots: one request at a time, held, abandoned -------------------------------------------------
+
+
+def queued_slot(*urls: str) -> tuple[Slot, list[tuple[Request, Deferred]], list]:
+    """A slot with one queued request per URL; the outcomes of their deferreds are collected."""
+    slot = Slot(1, 0.0, 0.0)
+    count_dequeued_as_transferring(slot)
+    outcomes: list = []
+    entries = []
+    for url in urls:
+        request, done = Request(url), Deferred()
+        done.addBoth(outcomes.append)
+        slot.queue.append((request, done))
+        entries.append((request, done))
+    return slot, entries, outcomes
 
 
 def test_a_dequeued_request_counts_as_transferring_at_once():
-    slot = Slot(1, 0.0, 0.0)
-    count_dequeued_as_transferring(slot)
-    first, second = Request(URL), Request(URL + "/2")
-    slot.queue.append((first, Deferred()))
-    slot.queue.append((second, Deferred()))
+    slot, [(first, _), (second, _)], _ = queued_slot(URL, URL + "/2")
     assert slot.free_transfer_slots() == 1
     request, _done = slot.queue.popleft()
     assert request is first and first in slot.transferring
     assert slot.free_transfer_slots() == 0  # the downloader's loop stops here
     count_dequeued_as_transferring(slot)  # again: the same queue, nothing lost
     assert [r for r, _ in slot.queue] == [second]
+
+
+def test_queued_requests_and_transfers_are_abandoned_on_stop():
+    slot, [(first, _), (second, _)], outcomes = queued_slot(URL, URL + "/2")
+    _, transfer = slot.queue.popleft()  # the first is in flight; the downloader fires ``transfer``
+    cancelled = []
+    slot.latercall = SimpleNamespace(cancel=lambda: cancelled.append(True))
+    downloader = SimpleNamespace(slots={"www.gov.uk": slot})
+
+    assert abandon_queued_requests(downloader, stopped) == 1
+    assert cancelled == [True] and slot.latercall is None and len(slot.queue) == 0
+    assert isinstance(outcomes[-1].value, CrawlStopped) and second.url in str(outcomes[-1].value)
+
+    assert abandon_transfers(downloader, stopped) == 1
+    assert isinstance(outcomes[-1].value, CrawlStopped) and first.url in str(outcomes[-1].value)
+    transfer.callback("the answer, too late")  # dropped: no AlreadyCalledError
+    assert len(outcomes) == 2
+    assert abandon_transfers(downloader, stopped) == 0
+
+
+def test_a_finished_transfer_is_not_abandoned():
+    slot, _, outcomes = queued_slot(URL)
+    _, transfer = slot.queue.popleft()
+    transfer.callback("response")
+    assert abandon_transfers(SimpleNamespace(slots={"h": slot}), stopped) == 0
+    assert outcomes == ["response"]
 
 
 def test_hold_host_queue_holds_the_slot_then_releases_it():
