@@ -23,12 +23,7 @@ import random
 import shutil
 from pathlib import Path
 
-WORDS = (
-    "pupil data school census national database record share research approved request "
-    "organisation purpose legal basis retention period identifiable information local authority "
-    "department education privacy notice collect process personal security review panel access "
-    "secure research service extract table attainment characteristic exclusion absence funding"
-).split()
+WORDS = ["pupil", "data", "school", "census", "national", "database", "record", "share", "research", "approved", "request", "organisation", "purpose", "legal", "basis", "retention", "period", "identifiable", "information", "local", "authority", "department", "education", "privacy", "notice", "collect", "process", "personal", "security", "review", "panel", "access", "secure", "research", "service", "extract", "table", "attainment", "characteristic", "exclusion", "absence", "funding"]
 CHROME_TOP = """<!DOCTYPE html>
 <html lang="en" class="govuk-template"><head><meta charset="utf-8"><title>{title} - GOV.UK</title>
 <meta name="govuk:content-id" content="{content_id}"><meta name="govuk:schema-name" content="publication">

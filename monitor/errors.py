@@ -72,3 +72,10 @@ class ExtractionError(MonitorError):
     def __init__(self, message: str, *, suspect: bool = False) -> None:
         super().__init__(message)
         self.suspect = suspect
+
+
+class ScrapyMismatch(MonitorError):
+    """The installed Scrapy lacks an internal dfe-monitor relies on, or is not the release it
+    was tested with (spiders/scrapy_internals.py)."""
+
+    exit_code = EXIT_SOFTWARE

@@ -9,12 +9,42 @@ certificates verified.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 RETRY_HTTP_CODES = (408, 429, 500, 502, 503, 504, 522, 524)
 # Statuses the callbacks see themselves (everything except redirects, which Scrapy follows).
 HANDLED_STATUSES = (304, 400, 401, 403, 404, 405, 406, 408, 410, 422, 429, 451, 500, 501, 502, 503, 504, 520, 522, 524)
 MAX_REDIRECTS = 5
+
+# Fetch defaults, read through these names only (monitor.config gives every run its own values;
+# these are what the middlewares and the spider assume when a setting is absent).
+DEFAULT_RETRIES = 3
+DEFAULT_BACKOFF_SECONDS = 2.0
+DEFAULT_MAX_RETRY_AFTER_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """The retry settings of a crawl, as the middlewares and the spider read them."""
+
+    retries: int = DEFAULT_RETRIES
+    backoff_seconds: float = DEFAULT_BACKOFF_SECONDS
+    max_retry_after_seconds: float = DEFAULT_MAX_RETRY_AFTER_SECONDS
+    retry_codes: tuple[int, ...] = RETRY_HTTP_CODES
+
+
+def fetch_policy(settings: Any = None) -> FetchPolicy:
+    """The policy in a crawl's Scrapy settings (made by :func:`build_settings`); the defaults
+    for anything missing, or for no settings at all (a spider built without a crawler)."""
+    if settings is None:
+        return FetchPolicy()
+    return FetchPolicy(
+        retries=settings.getint("DFE_RETRIES", DEFAULT_RETRIES),
+        backoff_seconds=settings.getfloat("DFE_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS),
+        max_retry_after_seconds=settings.getfloat("DFE_MAX_RETRY_AFTER", DEFAULT_MAX_RETRY_AFTER_SECONDS),
+        retry_codes=tuple(int(c) for c in settings.getlist("DFE_RETRY_HTTP_CODES", list(RETRY_HTTP_CODES))),
+    )
 
 
 def build_settings(
@@ -23,12 +53,12 @@ def build_settings(
     delay_seconds: float,
     timeout_seconds: float,
     max_bytes: int,
-    retries: int,
-    backoff_seconds: float,
-    max_retry_after_seconds: float,
     obey_robots_txt: bool,
     verify_tls: bool,
     allowed_hosts: tuple[str, ...],
+    retries: int = DEFAULT_RETRIES,
+    backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
+    max_retry_after_seconds: float = DEFAULT_MAX_RETRY_AFTER_SECONDS,
     log_level: str = "WARNING",
 ) -> dict[str, Any]:
     return {
@@ -58,7 +88,7 @@ def build_settings(
         # writes its port and token to ~/.local/state/scrapy/job_files (left behind when a run is
         # killed). An unattended monitor wants neither.
         "REMOTE_CONTROL_ENABLED": False,
-        "RETRY_ENABLED": False,  # replaced by PoliteRetryMiddleware
+        "RETRY_ENABLED": False,  # replaced by spiders.retry.PoliteRetryMiddleware
         "HTTPCACHE_ENABLED": False,
         "LOG_LEVEL": log_level,
         "LOG_ENABLED": True,
@@ -67,11 +97,11 @@ def build_settings(
             "Accept-Language": "en",
         },
         "DOWNLOADER_MIDDLEWARES": {
-            "spiders.middlewares.HostGuardMiddleware": 40,
-            "spiders.middlewares.PoliteRetryMiddleware": 550,
+            "spiders.hostguard.HostGuardMiddleware": 40,
+            "spiders.retry.PoliteRetryMiddleware": 550,
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-            "spiders.middlewares.QuietRobotsTxtMiddleware": 100,
+            "spiders.robots.QuietRobotsTxtMiddleware": 100,
         },
         "ITEM_PIPELINES": {"spiders.pipelines.SinkPipeline": 100},
         "DFE_ALLOWED_HOSTS": list(allowed_hosts),

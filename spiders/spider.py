@@ -9,7 +9,6 @@ parent, the next page of search results.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -17,22 +16,19 @@ from urllib.parse import urlencode
 
 import scrapy
 from scrapy import Request
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from monitor.govuk.items import attachments_from_item, parent_path
-from monitor.govuk.pages import looks_like_error_page, page_attachments, parse_html
+from monitor.govuk.pages import page_attachments
 from monitor.govuk.urls import host_allowed, normalise_url, result_path
+from spiders.answers import body_problem, describe_failure, is_json
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
-from spiders.settings import HANDLED_STATUSES, MAX_REDIRECTS
+from spiders.settings import HANDLED_STATUSES, fetch_policy
+from spiders.stop import CrawlStopped
 
 SEARCH_FIELDS = ("title", "link", "description", "public_timestamp", "format", "content_store_document_type")
 BODY_RETRIES = 2  # a 200 whose body cannot be what it claims (truncated, an error page) is asked again
-JSON_ROLES = ("api", "parent", "search")
-FILE_ROLES = ("attachment", "former")
-_HTML_START = re.compile(rb"^\s*(<!doctype html|<html)", re.IGNORECASE)
-_HTML_END = re.compile(rb"</(html|body)\s*>", re.IGNORECASE)
 
 
 class GovukSpider(scrapy.Spider):
@@ -151,7 +147,7 @@ class GovukSpider(scrapy.Spider):
         entry: DiscoverPlan = response.meta["dfe_discover"]
         start: int = response.meta["dfe_start"]
         capture = self._capture(response, discover_key=entry.key, start=start)
-        if response.status == 200 and not _is_json(response.body):
+        if response.status == 200 and not is_json(response.body):
             capture.error = capture.error or "the Search API answer is not valid JSON"
         yield capture
         if response.status != 200 or capture.error:
@@ -178,6 +174,8 @@ class GovukSpider(scrapy.Spider):
             yield self._search_request(entry, next_start)
 
     def on_error(self, failure: Failure) -> Iterator[Capture]:
+        if isinstance(failure.value, CrawlStopped):  # never sent, or abandoned: the run is stopping
+            return
         request: Request = failure.request  # type: ignore[attr-defined]
         target: TargetPlan | None = request.meta.get("dfe_target")
         redirects = [str(u) for u in request.meta.get("redirect_urls", [])]
@@ -210,7 +208,7 @@ class GovukSpider(scrapy.Spider):
         assert request is not None
         retry = request.replace(dont_filter=True)
         retry.meta["dfe_body_retries"] = attempt + 1
-        backoff = self.settings.getfloat("DFE_BACKOFF_SECONDS", 0.0) if hasattr(self, "crawler") else 0.0
+        backoff = fetch_policy(self.settings if hasattr(self, "crawler") else None).backoff_seconds
         retry.meta["dfe_not_before"] = time.monotonic() + backoff * (2**attempt)
         return retry
 
@@ -256,94 +254,3 @@ class GovukSpider(scrapy.Spider):
 def _header(headers: Any, name: bytes) -> str | None:
     value = headers.get(name)
     return value.decode("latin-1").strip() if value else None
-
-
-def body_problem(role: str, body: bytes, content_type: str | None = None) -> str | None:
-    """Why a 200 answer cannot be the content it claims to be, or None.
-
-    Checks of the transport only — is the body complete, is it GOV.UK's own error page — never of
-    what the content means: a 200 "Sorry, there is a problem with the service" page, an empty
-    body or a page cut off mid-way must count as a failed fetch, never as a new version.
-    """
-    if not body.strip():
-        return "the answer is empty (status 200 with no body)"
-    html = bool(_HTML_START.match(body[:512])) or "html" in (content_type or "").lower()
-    if role in JSON_ROLES:
-        if _is_json(body):
-            return None
-        title = _error_page_title(body) if html else None
-        api = "Search API" if role == "search" else "Content API"
-        if title:
-            return f"GOV.UK served an error page ({title!r}) with status 200 instead of the {api} answer"
-        return f"the {api} answer is not valid JSON (truncated or garbled)"
-    if not html or (role in FILE_ROLES and not _HTML_START.match(body[:512])):
-        return None  # a file: its bytes are whatever they are
-    title = _error_page_title(body)
-    if title:
-        return f"GOV.UK served an error page ({title!r}) with status 200, not the content"
-    if role == "page":
-        if b"\x00" in body:
-            return "the page contains NUL bytes (garbled in transit)"
-        if not _HTML_END.search(body[-65536:]):
-            return "the page is incomplete: it ends before </html> (truncated)"
-    return None
-
-
-def _error_page_title(body: bytes) -> str | None:
-    try:
-        return looks_like_error_page(parse_html(body))
-    except Exception:  # noqa: BLE001 - a page too broken to parse is not an error page we know
-        return None
-
-
-def _is_json(body: bytes) -> bool:
-    try:
-        json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return False
-    return True
-
-
-_EXPECTED_SIZE = re.compile(r"(Expected to receive|Received) (\d+) bytes which is larger than download max size \((\d+)\)")
-_DECOMPRESSED_SIZE = re.compile(r"\((\d+) B compressed, (\d+) B decompressed so far\) exceeded DOWNLOAD_MAXSIZE \((\d+) B\)")
-
-
-def describe_failure(failure: Failure, request: Request, max_bytes: int | None = None) -> str:
-    """One line saying what went wrong with a request, for the fetch log and the feed."""
-    exc = failure.value
-    name = type(exc).__name__
-    timeout = request.meta.get("download_timeout")
-    hops = [str(u) for u in request.meta.get("redirect_urls", [])]
-    if isinstance(exc, IgnoreRequest):
-        text = str(exc) or "request ignored"
-        if "robots" in text.lower():
-            text = "forbidden by robots.txt"
-        elif "max redirections" in text.lower():
-            text = f"too many redirects (more than {MAX_REDIRECTS}); not followed: {' -> '.join([*hops, request.url])}"
-        elif (match := _DECOMPRESSED_SIZE.search(text)) is not None:
-            compressed, _so_far, cap = match.groups()
-            text = f"refused: {request.url} decompresses to more than {cap} bytes ({compressed} bytes compressed), over the size cap fetch.max_bytes = {cap}; not read further"
-    elif "Timeout" in name:
-        text = f"no answer within {timeout:g} s (timed out)" if timeout else "timed out"
-    elif name in ("CannotResolveHostError", "DNSLookupError"):
-        text = f"cannot resolve the host name ({exc})"
-    elif "ConnectionRefused" in name:
-        text = "connection refused"
-    elif name == "DownloadCancelledError" or "Cancelled" in name:
-        match = _EXPECTED_SIZE.search(str(exc))
-        if match is not None:
-            how, size, cap = match.groups()
-            said = "is" if how.startswith("Expected") else "sent more than"
-            text = f"refused: {request.url} {said} {size} bytes, over the size cap fetch.max_bytes = {cap}; not read further"
-        elif max_bytes:
-            text = f"refused: {request.url} sent more than {max_bytes} bytes (no length announced), over the size cap fetch.max_bytes = {max_bytes}; not read further"
-        else:
-            text = f"refused: {exc}"
-    elif name in ("ResponseDataLossError", "ResponseFailed", "PotentialDataLoss") or "DataLoss" in name:
-        text = "the connection closed before the whole body arrived"
-    elif name in ("ResponseNeverReceived", "ConnectionLost", "ConnectionDone"):
-        text = f"the connection was lost ({name})"
-    else:
-        text = f"{name}: {exc}"
-    note = request.meta.get("dfe_retry_note")
-    return f"{text}; {note}" if note else text

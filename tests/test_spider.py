@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 import time
+from types import SimpleNamespace
 
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.settings import Settings
 
+from spiders.answers import describe_failure
+from spiders.hostguard import HostGuardMiddleware, OffListHost
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
-from spiders.middlewares import (
-    HostGuardMiddleware,
-    OffListHost,
-    PoliteRetryMiddleware,
-    parse_retry_after,
-)
-from spiders.spider import GovukSpider, describe_failure
+from spiders.retry import PoliteRetryMiddleware, parse_retry_after
+from spiders.spider import GovukSpider
 
 BASE = "https://www.gov.uk"
 PAGE = f"{BASE}/government/publications/dfe-external-data-shares"
@@ -153,7 +152,14 @@ class FakeStats:
 
 
 class FakeCrawler:
+    """What the retry middleware (and Scrapy's get_retry_request) reads from a crawler."""
+
     stats = FakeStats()
+    settings = Settings()
+
+    @property
+    def spider(self):
+        return SimpleNamespace(crawler=self)
 
 
 def test_retry_after_pauses_the_host_and_caps_long_waits():
@@ -184,7 +190,7 @@ def test_an_unreachable_host_fails_later_requests_at_once():
 
     from scrapy.exceptions import CannotResolveHostError
 
-    from spiders.middlewares import HostUnreachable
+    from spiders.retry import HostUnreachable
 
     mw = PoliteRetryMiddleware(retries=1, backoff=0.0, max_retry_after=60, codes=[503], crawler=FakeCrawler())
     first = Request(API)

@@ -3,10 +3,11 @@ arrives (its own transaction), so a run killed mid-crawl keeps what it fetched."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -67,7 +68,15 @@ class StorageSink:
 
 
 def crawl(plan: CrawlPlan, config: Config, sink: Callable[[Capture], None], *, verbose: bool = False) -> dict[str, Any]:
-    """Run the spider to completion in this process; returns Scrapy's stats."""
+    """Run the spider to completion in this process; returns Scrapy's stats.
+
+    SIGTERM or SIGINT stops the crawl within about two seconds, whatever it is waiting for (see
+    spiders/stop.py); its ``finish_reason`` is then "shutdown". A second signal stops it at once.
+    """
+    from spiders.scrapy_internals import check_scrapy
+
+    check_scrapy()
+
     from scrapy.crawler import CrawlerProcess
 
     from spiders.settings import build_settings
@@ -93,9 +102,35 @@ def crawl(plan: CrawlPlan, config: Config, sink: Callable[[Capture], None], *, v
     logging.getLogger("scrapy").setLevel(logging.INFO if verbose else logging.ERROR)
     crawler = process.create_crawler(GovukSpider)
     process.crawl(crawler, plan=plan, sink=sink)
-    process.start()
-    # Scrapy's handlers stay installed after the crawl and would swallow a stop request
-    # during processing: give the signals back their usual meaning.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with _stop_on_signals(crawler):
+        # Scrapy's own handlers would wait for every request under way (a Retry-After: minutes)
+        process.start(install_signal_handlers=False)
     return dict(crawler.stats.get_stats()) if crawler.stats else {}
+
+
+@contextlib.contextmanager
+def _stop_on_signals(crawler: Any) -> Iterator[None]:
+    """SIGTERM and SIGINT stop the crawl (the second one at once) while the reactor runs; after
+    the crawl the signals get their usual meaning back, so a stop request during processing is
+    not swallowed."""
+    from twisted.internet import reactor
+
+    from spiders.stop import force_stop, stop_crawl
+
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        received.append(signum)
+        # only flag here: the reactor does the work (a handler must not log or take locks)
+        if len(received) == 1:
+            reactor.callFromThread(stop_crawl, crawler, signal.Signals(signum).name)
+        else:
+            reactor.callFromThread(force_stop, crawler)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)

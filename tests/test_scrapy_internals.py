@@ -1,0 +1,234 @@
+"""spiders/scrapy_internals.py: the Scrapy internals dfe-monitor relies on, and the self-check
+that stops a run with one line when one of them is missing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+import scrapy
+from faults import config_for, query_db
+from scrapy import Request
+from scrapy.core.downloader import Downloader, Slot
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.utils._download_handlers import get_maxsize_msg
+from twisted.internet.defer import Deferred
+
+from monitor.errors import EXIT_SOFTWARE, ScrapyMismatch
+from spiders.scrapy_internals import (
+    TESTED_SCRAPY,
+    SizeRefusal,
+    abandon_queued_requests,
+    abandon_transfers,
+    check_scrapy,
+    count_dequeued_as_transferring,
+    describe_size_refusal,
+    hold_host_queue,
+    is_redirect_limit,
+    is_robots_download_error,
+    is_robots_refusal,
+    is_size_cancel,
+    pending_robots_parser,
+)
+from spiders.stop import CrawlStopped, stopped
+
+URL = "https://www.gov.uk/government/publications/x"
+
+
+# -- the self-check ------------------------------------------------------------------------------
+
+
+def test_the_installed_scrapy_passes_the_check():
+    assert scrapy.__version__.startswith(f"{TESTED_SCRAPY}.")
+    check_scrapy()
+
+
+@pytest.mark.parametrize(
+    ("owner", "name", "named"),
+    [
+        (Downloader, "_latercall", "Downloader._latercall(slot)"),
+        (Downloader, "_get_slot", "Downloader._get_slot(request, spider)"),
+        (Downloader, "_process_queue", "Downloader._process_queue(slot) taking requests with slot.queue.popleft()"),
+        (Slot, "transferring", "Slot.queue, Slot.transferring and Slot.latercall"),
+        (RobotsTxtMiddleware, "robot_parser", "RobotsTxtMiddleware.robot_parser(request) as a coroutine"),
+    ],
+)
+def test_a_missing_internal_is_named_in_one_line(monkeypatch, owner, name, named):
+    monkeypatch.delattr(owner, name)
+    with pytest.raises(ScrapyMismatch) as caught:
+        check_scrapy()
+    message = str(caught.value)
+    assert message == f"Scrapy {scrapy.__version__} lacks {named}, which dfe-monitor relies on (tested with Scrapy {TESTED_SCRAPY}); install scrapy=={TESTED_SCRAPY}.* or report it"
+    assert "\n" not in message
+    assert caught.value.exit_code == EXIT_SOFTWARE == 70
+
+
+def test_a_changed_signature_is_a_missing_internal(monkeypatch):
+    monkeypatch.setattr(Downloader, "_latercall", lambda self, slot, when: None)
+    with pytest.raises(ScrapyMismatch, match=r"lacks Downloader\._latercall\(slot\)"):
+        check_scrapy()
+
+
+def test_a_changed_message_text_is_a_missing_internal(monkeypatch):
+    import scrapy.utils._download_handlers as handlers
+
+    monkeypatch.setattr(handlers, "get_maxsize_msg", lambda size, limit, request, *, expected: f"Too big: {size} > {limit}")
+    with pytest.raises(ScrapyMismatch, match="lacks the DOWNLOAD_MAXSIZE message of get_maxsize_msg()"):
+        check_scrapy()
+
+
+def test_another_scrapy_release_is_refused(monkeypatch):
+    monkeypatch.setattr(scrapy, "__version__", "2.20.0")
+    with pytest.raises(ScrapyMismatch) as caught:
+        check_scrapy()
+    assert str(caught.value) == f"Scrapy 2.20.0 is installed but dfe-monitor is tested with Scrapy {TESTED_SCRAPY}; install scrapy=={TESTED_SCRAPY}.* or report it"
+
+
+def test_the_crawl_checks_before_it_starts(monkeypatch, tmp_path):
+    import scrapy.crawler
+
+    from monitor.config import load_config
+    from monitor.record.crawl import crawl
+    from spiders.items import CrawlPlan
+
+    config = tmp_path / "config.toml"
+    config.write_text(config_for("http://127.0.0.1:9"))
+    monkeypatch.delattr(Downloader, "_latercall")
+    monkeypatch.setattr(scrapy.crawler, "CrawlerProcess", None)  # never reached
+    with pytest.raises(ScrapyMismatch, match=r"lacks Downloader\._latercall\(slot\)"):
+        crawl(CrawlPlan(base_url="http://127.0.0.1:9", allowed_hosts=("127.0.0.1",), targets=[]), load_config(config), lambda capture: None)
+
+
+def test_a_run_on_a_scrapy_without_an_internal_stops_with_that_one_line(tmp_path):
+    """`dfe-monitor run` in a child process whose Scrapy lacks ``Downloader._latercall``."""
+    config = tmp_path / "config.toml"
+    config.write_text(config_for("http://127.0.0.1:9"))
+    program = (
+        "import sys\n"
+        "from scrapy.core.downloader import Downloader\n"
+        "del Downloader._latercall\n"
+        "from monitor.cli import main\n"
+        "sys.exit(main(['run', '--config', sys.argv[1]]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program, str(config)], capture_output=True, text=True, timeout=120, env=os.environ)
+    assert result.returncode == 70, result.stderr
+    assert result.stdout == ""
+    expected = f"dfe-monitor: Scrapy {scrapy.__version__} lacks Downloader._latercall(slot), which dfe-monitor relies on (tested with Scrapy {TESTED_SCRAPY}); install scrapy=={TESTED_SCRAPY}.* or report it"
+    assert result.stderr.splitlines() == [expected]
+    [(status, error)] = query_db(tmp_path / "monitor.db", "SELECT status, error FROM runs")
+    assert status == "failed" and error == expected.removeprefix("dfe-monitor: ")
+
+
+# -- slots: one request at a time, held, abandoned -------------------------------------------------
+
+
+def queued_slot(*urls: str) -> tuple[Slot, list[tuple[Request, Deferred]], list]:
+    """A slot with one queued request per URL; the outcomes of their deferreds are collected."""
+    slot = Slot(1, 0.0, 0.0)
+    count_dequeued_as_transferring(slot)
+    outcomes: list = []
+    entries = []
+    for url in urls:
+        request, done = Request(url), Deferred()
+        done.addBoth(outcomes.append)
+        slot.queue.append((request, done))
+        entries.append((request, done))
+    return slot, entries, outcomes
+
+
+def test_a_dequeued_request_counts_as_transferring_at_once():
+    slot, [(first, _), (second, _)], _ = queued_slot(URL, URL + "/2")
+    assert slot.free_transfer_slots() == 1
+    request, _done = slot.queue.popleft()
+    assert request is first and first in slot.transferring
+    assert slot.free_transfer_slots() == 0  # the downloader's loop stops here
+    count_dequeued_as_transferring(slot)  # again: the same queue, nothing lost
+    assert [r for r, _ in slot.queue] == [second]
+
+
+def test_queued_requests_and_transfers_are_abandoned_on_stop():
+    slot, [(first, _), (second, _)], outcomes = queued_slot(URL, URL + "/2")
+    _, transfer = slot.queue.popleft()  # the first is in flight; the downloader fires ``transfer``
+    cancelled = []
+    slot.latercall = SimpleNamespace(cancel=lambda: cancelled.append(True))
+    downloader = SimpleNamespace(slots={"www.gov.uk": slot})
+
+    assert abandon_queued_requests(downloader, stopped) == 1
+    assert cancelled == [True] and slot.latercall is None and len(slot.queue) == 0
+    assert isinstance(outcomes[-1].value, CrawlStopped) and second.url in str(outcomes[-1].value)
+
+    assert abandon_transfers(downloader, stopped) == 1
+    assert isinstance(outcomes[-1].value, CrawlStopped) and first.url in str(outcomes[-1].value)
+    transfer.callback("the answer, too late")  # dropped: no AlreadyCalledError
+    assert len(outcomes) == 2
+    assert abandon_transfers(downloader, stopped) == 0
+
+
+def test_a_finished_transfer_is_not_abandoned():
+    slot, _, outcomes = queued_slot(URL)
+    _, transfer = slot.queue.popleft()
+    transfer.callback("response")
+    assert abandon_transfers(SimpleNamespace(slots={"h": slot}), stopped) == 0
+    assert outcomes == ["response"]
+
+
+def test_hold_host_queue_holds_the_slot_then_releases_it():
+    slot = Slot(1, 0.0, 0.0)
+    released = []
+
+    class FakeDownloader:
+        slots = {"www.gov.uk": slot}
+
+        def get_slot_key(self, request):
+            return "www.gov.uk"
+
+        def _latercall(self, held):
+            held.latercall = None
+            released.append(held)
+
+    crawler = SimpleNamespace(engine=SimpleNamespace(downloader=FakeDownloader()))
+
+    async def pause():
+        hold_host_queue(crawler, Request(URL), 0.05)
+        assert slot.latercall is not None and released == []
+        await asyncio.sleep(0.2)
+
+    asyncio.run(pause())
+    assert released == [slot] and slot.latercall is None
+    hold_host_queue(SimpleNamespace(), Request(URL), 5)  # no engine yet: nothing to hold
+
+
+# -- robots.txt ----------------------------------------------------------------------------------
+
+
+def test_pending_robots_parser_is_the_shared_deferred_only_while_fetching():
+    shared = Deferred()
+    middleware = SimpleNamespace(_parsers={"www.gov.uk": shared, "assets.publishing.service.gov.uk": None})
+    assert pending_robots_parser(middleware, Request(URL)) is shared
+    assert pending_robots_parser(middleware, Request("https://assets.publishing.service.gov.uk/x")) is None
+    assert pending_robots_parser(middleware, Request("https://example.org/x")) is None
+
+
+# -- Scrapy's message texts ------------------------------------------------------------------------
+
+
+def test_size_refusals_are_read_from_scrapys_messages():
+    request = Request(URL)
+    assert describe_size_refusal(get_maxsize_msg(5_000_000, 100_000, request, expected=True)) == SizeRefusal(cap=100_000, size=5_000_000, announced=True)
+    assert describe_size_refusal(get_maxsize_msg(100_512, 100_000, request, expected=False)) == SizeRefusal(cap=100_000, size=100_512)
+    decompressed = "Ignored response <200 x> because its body (51234 B compressed, 100352 B decompressed so far) exceeded DOWNLOAD_MAXSIZE (100000 B) during decompression."
+    assert describe_size_refusal(decompressed) == SizeRefusal(cap=100_000, size=100_352, compressed=51_234)
+    assert describe_size_refusal("Connection was closed cleanly.") is None
+    assert is_size_cancel(DownloadCancelledError("")) and not is_size_cancel(IgnoreRequest("x"))
+
+
+def test_other_messages_are_recognised():
+    assert is_robots_refusal("Forbidden by robots.txt") and not is_robots_refusal("refused https://robots.example/x")
+    assert is_redirect_limit("max redirections reached") and not is_redirect_limit("redirect loop; not followed")
+    assert is_robots_download_error("Error downloading <GET http://x/robots.txt>: Connection refused")
+    assert not is_robots_download_error("Spider error processing <GET http://x/>")
