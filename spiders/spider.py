@@ -21,13 +21,13 @@ from twisted.python.failure import Failure
 
 from monitor.govuk.items import attachments_from_item, parent_path
 from monitor.govuk.pages import page_attachments
-from monitor.govuk.urls import host_allowed, normalise_url, result_path
+from monitor.govuk.search import SEARCH_FIELDS, new_results, read_search_page
+from monitor.govuk.urls import host_allowed
 from spiders.answers import body_problem, describe_failure, is_json
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
 from spiders.settings import HANDLED_STATUSES, fetch_policy
 from spiders.stop import CrawlStopped
 
-SEARCH_FIELDS = ("title", "link", "description", "public_timestamp", "format", "content_store_document_type")
 BODY_RETRIES = 2  # a 200 whose body cannot be what it claims (truncated, an error page) is asked again
 
 
@@ -152,25 +152,16 @@ class GovukSpider(scrapy.Spider):
         yield capture
         if response.status != 200 or capture.error:
             return
-        data = json.loads(response.body)
-        results = data.get("results") if isinstance(data, dict) else None
-        if not isinstance(results, list):
+        page = read_search_page(response.body, self.base)
+        if page is None:
             return
-        fresh = 0
-        for result in results:
-            path = result_path(result.get("link") if isinstance(result, dict) else None, self.base)
-            if path is None:
-                continue
-            url = f"{self.base}{path}"
-            if normalise_url(url) in self.known_urls:
-                continue
-            self.known_urls.add(normalise_url(url))
-            fresh += 1
-            plan = TargetPlan(target_url=url, fetch_url=url, api_url=f"{self.base}/api/content{path}")
+        fresh = new_results(page.results, self.base, self.known_urls)
+        for result in fresh:
+            url = result.url(self.base)
+            plan = TargetPlan(target_url=url, fetch_url=url, api_url=f"{self.base}/api/content{result.path}")
             yield self._request(plan.api_url or url, self.on_api, "api", plan)
-        total = data.get("total") if isinstance(data.get("total"), int) else 0
-        next_start = start + len(results)
-        if fresh and results and next_start < min(total, entry.max_results):
+        next_start = start + page.listed
+        if fresh and page.listed and next_start < min(page.total, entry.max_results):
             yield self._search_request(entry, next_start)
 
     def on_error(self, failure: Failure) -> Iterator[Capture]:
