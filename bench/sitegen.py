@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import shutil
 from pathlib import Path
@@ -154,11 +155,15 @@ def generate(folder: Path, pages: int = 100, *, files: bool = True, changed: flo
             if state == "before":
                 paths.append(path)
             if files:
-                media = root / "media"
-                (media / f"{number:04d}csv").mkdir(parents=True)
-                (media / f"{number:04d}pdf").mkdir(parents=True)
-                (media / f"{number:04d}csv" / f"shares-{number:04d}.csv").write_bytes(csv_bytes(number))
-                (media / f"{number:04d}pdf" / f"guide-{number:04d}.pdf").write_bytes(pdf + f"\n%file {number}\n".encode())
+                for kind, name in (("csv", f"shares-{number:04d}.csv"), ("pdf", f"guide-{number:04d}.pdf")):
+                    target = root / "media" / f"{number:04d}{kind}" / name
+                    target.parent.mkdir(parents=True)
+                    if state == "after":  # the files do not change: one copy on disk
+                        os.link(folder / "before" / target.relative_to(root), target)
+                    elif kind == "csv":
+                        target.write_bytes(csv_bytes(number))
+                    else:
+                        target.write_bytes(pdf + f"\n%file {number}\n".encode())
     return paths
 
 

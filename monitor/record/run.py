@@ -97,7 +97,10 @@ def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callab
     with db.read() as session:
         plan = build_plan(session, config, only)
     sink = StorageSink(db, run_id, now)
-    stats = crawl(plan, config, sink, verbose=verbose)
+    try:
+        stats = crawl(plan, config, sink, verbose=verbose)
+    finally:
+        sink.close()  # what was fetched is kept, even from a stopped crawl
     if sink.failure is not None:
         raise sink.failure
     result.requests = int(stats.get("downloader/request_count", 0))
