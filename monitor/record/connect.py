@@ -78,8 +78,14 @@ def open_readonly(config: Config) -> Database | None:
 
 
 def require_readonly(config: Config) -> Database:
-    """``open_readonly``, where no database is a usage error."""
+    """``open_readonly``, where no database — or one from before the research tables — is a
+    usage error that says what to run."""
     db = open_readonly(config)
     if db is None:
         raise UsageError(f"{NO_DATABASE} (storage.database is {config.storage.database})")
+    with database_errors(config, "read"):
+        current = db.state().current
+    if not current:
+        db.dispose()
+        raise UsageError(f"the database {config.storage.database} was written by an older dfe-monitor: run `dfe-monitor reindex` once to upgrade it and build the research tables")
     return db

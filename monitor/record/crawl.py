@@ -61,6 +61,7 @@ class StorageSink:
                     elapsed_ms=capture.elapsed_ms,
                     redirects=json.dumps(capture.redirects) if capture.redirects else None,
                     meta=json.dumps(capture.meta) if capture.meta else None,
+                    headers=capture.headers,
                 )
         except (StorageFailure, DatabaseCorrupt) as exc:
             self.failure = exc  # raised after the crawl; run_once says it in words
