@@ -8,7 +8,6 @@ traceback only under --verbose.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -17,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from monitor.errors import EXIT_OK, EXIT_SOFTWARE, MonitorError, UsageError
+from monitor.research import commands as research
 
 PROG = "dfe-monitor"
 
@@ -35,14 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="print nothing unless the run fails (for cron, which mails any output)")
     run.add_argument("--json", action="store_true", help="end with one JSON line: the run's result, or its error and exit code (for programs)")
 
-    changes = sub.add_parser("changes", parents=[common], help="print detected changes, oldest first")
-    changes.add_argument("--json", action="store_true", help="one JSON object per line (JSON Lines)")
-
     feed = sub.add_parser("feed", parents=[common], help="(re)write the Atom feed from the database")
     feed.add_argument("--output", metavar="PATH", help="write here instead of feed.path")
 
     sub.add_parser("schedule", parents=[common], help="run checks on the configured cron schedule until stopped")
     sub.add_parser("status", parents=[common], help="each target's last success, last change, failures and next check")
+
+    research.register(sub, common)
 
     demo = sub.add_parser("demo", help="the whole pipeline against bundled fixture pages on 127.0.0.1 (no network needed)")
     demo.add_argument("--dir", default="demo-output", metavar="PATH", help="where the demo's database, config and feed go (default: ./demo-output)")
@@ -105,11 +104,11 @@ def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
-    from monitor.lock import RunLock
+    from monitor.lock import run_lock
 
     config = _config(args)
     # Take the lock before the heavy imports, so a second comer gives up at once.
-    with RunLock(config.lock_path):
+    with run_lock(config):
         from monitor.record.run import run_once
 
         result = run_once(config, only=args.target, verbose=verbose, locked=True)
@@ -124,27 +123,6 @@ def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
     if len(result.errors) > 20:
         print(f"  … and {len(result.errors) - 20} more failures")
     print(f"feed: {result.feed_path} ({result.feed_entries} entries)")
-    return EXIT_OK
-
-
-def cmd_changes(args: argparse.Namespace, verbose: bool) -> int:
-    from monitor.publish.records import iter_changes
-    from monitor.record.connect import database_exists, open_database
-
-    config = _config(args)
-    if not database_exists(config):
-        return EXIT_OK  # nothing has run yet, so nothing has changed; do not create a database
-    db = open_database(config)
-    try:
-        for record in iter_changes(db):
-            if args.json:
-                print(json.dumps(record, ensure_ascii=False))
-            else:
-                flag = " [silent edit]" if record["silent_edit"] else ""
-                flag += " [high priority]" if record["priority"] == "high" else ""
-                print(f"{record['detected_at']}  {record['kind']:<9} {record['title']}{flag}")
-    finally:
-        db.dispose()
     return EXIT_OK
 
 
@@ -189,11 +167,11 @@ def cmd_demo(args: argparse.Namespace, verbose: bool) -> int:
 
 COMMANDS = {
     "run": cmd_run,
-    "changes": cmd_changes,
     "feed": cmd_feed,
     "schedule": cmd_schedule,
     "status": cmd_status,
     "demo": cmd_demo,
+    **research.HANDLERS,
 }
 
 

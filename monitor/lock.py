@@ -1,6 +1,7 @@
 """One lock for every run: cron's, the daemon's children's and a person's.
 
-A non-blocking ``flock`` on a file next to the database. The kernel drops the lock when the
+A non-blocking ``flock`` on a file next to a SQLite database; for a PostgreSQL database, an
+advisory lock held by the server (``storage.lock``), which every machine sharing it sees. The kernel drops the lock when the
 holder dies, however it dies, so a killed run never leaves a stale lock behind; the PID written
 into the file only serves to name the holder in the message the second comer prints.
 """
@@ -11,8 +12,12 @@ import fcntl
 import os
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from monitor.errors import LockHeld, StorageError
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 
 class RunLock:
@@ -59,3 +64,44 @@ def _read_pid(fd: int) -> str | None:
     except (OSError, UnicodeDecodeError):
         return None
     return text if text.isdigit() else None
+
+
+class DatabaseLock:
+    """The run lock of a PostgreSQL database (``storage.lock``): every machine sharing the
+    database sees it, and the server drops it when the holding run's connection ends."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.url = url
+        self.name = name
+        self._lock: Any = None
+
+    def acquire(self) -> DatabaseLock:
+        from storage.lock import AdvisoryLock, LockBusy
+
+        try:
+            self._lock = AdvisoryLock(self.url).acquire()
+        except LockBusy as exc:
+            raise LockHeld(f"another dfe-monitor run ({exc}) holds the lock of the database {self.name}; this run was skipped") from None
+        except Exception as exc:  # noqa: BLE001 - any driver error: the server cannot be reached
+            raise StorageError(f"cannot take the run lock on the database {self.name}: {str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}") from None
+        return self
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> DatabaseLock:
+        return self.acquire()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.release()
+
+
+def run_lock(config: Config) -> RunLock | DatabaseLock:
+    """The lock every run takes: an advisory lock in a PostgreSQL database (unless
+    ``storage.lock_file`` names a file), a file lock next to a SQLite one."""
+    url = config.database_url
+    if url.startswith("postgresql") and not config.storage.lock_file:
+        return DatabaseLock(url, config.storage.database.split("@")[-1])
+    return RunLock(config.lock_path)

@@ -24,6 +24,7 @@ class Capture:
     elapsed_ms: int | None = None
     redirects: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    headers: list[tuple[str, str]] = field(default_factory=list)  # every response header, in order
 
 
 @dataclass(frozen=True)

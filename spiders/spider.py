@@ -239,6 +239,7 @@ class GovukSpider(scrapy.Spider):
             elapsed_ms=int(response.meta.get("download_latency", 0) * 1000),
             redirects=redirects,
             meta=meta,
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, values in headers.items() for v in values],
         )
 
 

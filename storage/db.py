@@ -4,7 +4,11 @@
   researchers can read while a run writes.
 * Writers start with ``BEGIN IMMEDIATE`` (a plain ``BEGIN`` that later writes fails at once with
   "database is locked", busy timeout or not); readers use a plain deferred ``BEGIN``.
-* The schema is created on first use; ``PRAGMA user_version`` records its version.
+* The schema is created on first use and upgraded by Alembic (``storage.migrate``), after
+  checking the database is dfe-monitor's: somebody else's is refused before anything is written.
+* ``readonly`` opens for reading only (``file:...?mode=ro`` on SQLite, a read-only transaction on
+  PostgreSQL), never creating or upgrading anything: researchers' commands work on a copy in a
+  read-only folder too.
 * ``setup`` refuses a damaged file before anything is written to it (``PRAGMA quick_check``:
   about 0.15 s per 300 MB when cached, 2.7 s cold), and a stored blob that no longer
   decompresses is reported as damage, not as a bug.
@@ -26,7 +30,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from storage.schema import SCHEMA_VERSION, Base
+from storage.migrate import DatabaseState, inspect_database, upgrade
 
 BUSY_TIMEOUT_MS = 30_000
 MAX_PAGE_COUNT_ENV = "DFE_MONITOR_MAX_PAGE_COUNT"  # test hook: simulate a full disk
@@ -54,23 +58,38 @@ def sqlite_file(url: str) -> Path | None:
 class Database:
     """An engine plus the two kinds of session the project uses."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, readonly: bool = False) -> None:
         self.url = url
+        self.readonly = readonly
         self.is_sqlite = url.startswith("sqlite")
+        self.dialect = make_url(url).get_backend_name()
         file = sqlite_file(url)
-        if file is not None:
+        engine_url: str = url
+        if file is not None and readonly:
+            engine_url = _readonly_url(file)
+        elif file is not None:
             folder = file.parent
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StorageFailure(f"cannot create the database folder {folder}: {exc.strerror}") from None
-        self.engine = create_engine(url, future=True)
+        self.engine = create_engine(engine_url, future=True)
         if self.is_sqlite:
-            _tune_sqlite(self.engine)
+            _tune_sqlite(self.engine, readonly=readonly)
+        elif readonly:
+            self.engine = self.engine.execution_options(postgresql_readonly=True)
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
 
+    @property
+    def name(self) -> str:
+        """The database as people name it (the file, or the URL without its password)."""
+        file = sqlite_file(self.url)
+        return str(file) if file is not None else make_url(self.url).render_as_string(hide_password=True)
+
     def setup(self) -> None:
-        """Check the file is a usable database and create the schema if it is new."""
+        """Check the database is usable and ours, then create or upgrade its schema."""
+        if self.readonly:
+            raise StorageFailure("a read-only database cannot be set up")
         try:
             self._setup()
         except StorageFailure as exc:
@@ -78,24 +97,34 @@ class Database:
             raise StorageFailure(f"{exc} ({why})" if why else str(exc)) from None
 
     def _setup(self) -> None:
+        file = sqlite_file(self.url)
+        if file is not None and file.exists() and file.stat().st_size:
+            # Looked at read-only first: even switching a file to WAL mode writes to it, and
+            # somebody else's database must be refused before that.
+            probe = Database(self.url, readonly=True)
+            try:
+                probe.quick_check()
+                probe.state()
+            finally:
+                probe.dispose()
         with translate_errors():
-            with self.engine.connect() as conn:
-                if self.is_sqlite:
-                    conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
-                    problems = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA quick_check(3)")]
-                    if problems != ["ok"]:
-                        raise DatabaseCorrupt(" ".join(" ".join(problems).split())[:300])
-                    version = conn.exec_driver_sql("PRAGMA user_version").scalar() or 0
-                    if version > SCHEMA_VERSION:
-                        raise StorageFailure(
-                            f"the database was written by a newer dfe-monitor (schema {version}, "
-                            f"this one knows {SCHEMA_VERSION}); upgrade dfe-monitor"
-                        )
-            Base.metadata.create_all(self.engine)
-            if self.is_sqlite:
-                with self.engine.begin() as conn:
-                    _upgrade(conn, conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
-                    conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            upgrade(self._writer, self.name)
+
+    def quick_check(self) -> None:
+        """DatabaseCorrupt when a SQLite file is damaged (before anything is written to it)."""
+        if not self.is_sqlite:
+            return
+        with translate_errors(), self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+            problems = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                raise DatabaseCorrupt(" ".join(" ".join(problems).split())[:300])
+
+    def state(self) -> DatabaseState:
+        """What the database is (new, ours at some revision), without writing; ForeignDatabase
+        when it is somebody else's."""
+        with translate_errors(), self.engine.connect() as conn:
+            return inspect_database(conn, self.name)
 
     def has_schema(self) -> bool:
         """True when the database holds dfe-monitor's tables (a new file does not yet)."""
@@ -123,25 +152,27 @@ class Database:
         self.engine.dispose()
 
 
-def _upgrade(conn: object, version: int) -> None:
-    """Bring data written by an older schema up to date (the tables exist by now)."""
-    if 0 < version < 2:
-        columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(targets)")}  # type: ignore[attr-defined]
-        if "captures_key" not in columns:
-            conn.exec_driver_sql("ALTER TABLE targets ADD COLUMN captures_key VARCHAR(64)")  # type: ignore[attr-defined]
-        # Schema 2 stores the states people see: "new" (never checked) and "gone" (404/410 on
-        # the last check, not yet removed). Schema 1 kept both as "ok".
-        conn.exec_driver_sql("UPDATE targets SET state = 'new' WHERE state = 'ok' AND last_checked_at IS NULL")  # type: ignore[attr-defined]
-        conn.exec_driver_sql("UPDATE targets SET state = 'gone' WHERE state = 'ok' AND consecutive_gone > 0")  # type: ignore[attr-defined]
+def _readonly_url(file: Path) -> str:
+    """``mode=ro``; in a folder nobody may write, ``immutable=1`` as well: a WAL file cannot be
+    opened read-only there without its -shm file, and nothing can change it meanwhile."""
+    query = "mode=ro"
+    folder = file.parent
+    wal = Path(f"{file}-wal")
+    if not os.access(folder, os.W_OK) and not Path(f"{file}-shm").exists() and not (wal.exists() and wal.stat().st_size):
+        query += "&immutable=1"
+    return f"sqlite:///file:{file}?{query}&uri=true"
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, *, readonly: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        if readonly:
+            cursor.close()
+            return
         mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
         if mode != "memory":
             cursor.execute("PRAGMA journal_mode = WAL")

@@ -174,8 +174,12 @@ def update_target(session: Session, target_id: int, **values: Any) -> TargetRow:
 
 
 def record_fetch(session: Session, run_id: int, now: datetime, body: bytes | None, **fields: Any) -> FetchRow:
-    """Log one request. A 304 takes the sha256 of the last stored body of the same URL."""
+    """Log one request. A 304 takes the sha256 of the last stored body of the same URL.
+    ``headers`` (a list of (name, value)) are stored as JSON, at most MAX_HEADER_BYTES of them."""
     sha = put_blob(session, body, now) if body is not None else None
+    headers = fields.pop("headers", None)
+    if headers is not None:
+        fields["headers"], fields["headers_dropped"] = bounded_headers(headers)
     if fields.get("not_modified") and sha is None:
         previous = latest_body_fetch(session, fields["url"])
         sha = previous.sha256 if previous else None
@@ -187,6 +191,23 @@ def record_fetch(session: Session, run_id: int, now: datetime, body: bytes | Non
     session.add(fetch)
     session.flush()
     return row_of(FetchRow, fetch)
+
+
+MAX_HEADER_BYTES = 64 * 1024
+
+
+def bounded_headers(headers: Sequence[tuple[str, str]]) -> tuple[str, int]:
+    """Headers as a JSON list of [name, value], in order, until MAX_HEADER_BYTES; the count of
+    those left out goes to ``headers_dropped`` (a hostile server cannot swell the database)."""
+    kept: list[list[str]] = []
+    size = 2
+    for name, value in headers:
+        pair = [str(name), str(value)]
+        size += len(json.dumps(pair, ensure_ascii=False).encode()) + 1
+        if size > MAX_HEADER_BYTES:
+            break
+        kept.append(pair)
+    return json.dumps(kept, ensure_ascii=False), len(headers) - len(kept)
 
 
 def latest_body_fetch(session: Session, url: str) -> FetchRow | None:

@@ -72,6 +72,8 @@ class FetchRow:
     elapsed_ms: int | None
     redirects: str | None
     meta: str | None
+    headers: str | None
+    headers_dropped: int
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 2
+# PRAGMA user_version of a SQLite file at the newest migration (0.1.0 wrote 1, then 2): an
+# older dfe-monitor refuses a file it cannot read instead of writing into it.
+SCHEMA_VERSION = 4
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -129,6 +131,9 @@ class Fetch(Base):
     elapsed_ms: Mapped[int | None] = mapped_column(Integer)
     redirects: Mapped[str | None] = mapped_column(Text)  # JSON list of URLs passed through
     meta: Mapped[str | None] = mapped_column(Text)  # JSON: attachment title, discover key...
+    # JSON list of [name, value]: every response header, at most 64 KB (None before 0.2.0).
+    headers: Mapped[str | None] = mapped_column(Text)
+    headers_dropped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # left out to stay in 64 KB
 
 
 class Extraction(Base):

@@ -16,3 +16,5 @@ os.environ["DFE_MONITOR_NETWORK_GUARD"] = "1"
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(GUARD_DIR), os.environ.get("PYTHONPATH", "")) if p
 )
+
+pytest_plugins = ["support.postgres"]

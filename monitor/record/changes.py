@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.model import ChangeKind
+from monitor.research.index import index_change
 from storage import repo
 from storage.db import Session
 from storage.rows import ChangeRow, TargetRow
@@ -41,7 +42,7 @@ class ChangeSpec:
 def store_change(session: Session, target: TargetRow, spec: ChangeSpec, *, run_id: int, now: datetime, feed_url: str) -> ChangeRow:
     """Insert the change (title "<target name> — <headline>") and note it on the target."""
     repo.update_target(session, target.id, last_change_at=now)
-    return repo.add_change(
+    change = repo.add_change(
         session,
         feed_id_for=lambda change_id: tag_id(feed_url, now, change_id),
         target_id=target.id,
@@ -58,3 +59,5 @@ def store_change(session: Session, target: TargetRow, spec: ChangeSpec, *, run_i
         new_version_id=spec.new_version_id,
         details=json.dumps({**spec.details, "url": target.url}, ensure_ascii=False),
     )
+    index_change(session, change)
+    return change

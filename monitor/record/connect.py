@@ -8,8 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from monitor.config import Config
-from monitor.errors import CorruptDatabase, StorageError
+from monitor.errors import CorruptDatabase, StorageError, UsageError
 from storage.db import Database, DatabaseCorrupt, StorageFailure, check_readable
+from storage.migrate import ForeignDatabase
+
+NO_DATABASE = "no database yet: run `dfe-monitor run` first"
 
 
 def database_file(config: Config) -> Path | None:
@@ -36,6 +39,8 @@ def database_errors(config: Config, doing: str, consequence: str = "") -> Iterat
     name = config.storage.database
     try:
         yield
+    except ForeignDatabase as exc:
+        raise CorruptDatabase(f"refused: {exc}") from None
     except DatabaseCorrupt as exc:
         raise CorruptDatabase(f"the database {name} is damaged ({exc}); {recovery_hint(config)}") from None
     except StorageFailure as exc:
@@ -49,4 +54,38 @@ def open_database(config: Config, *, create: bool = True) -> Database:
         db = Database(config.database_url)
         if create:
             db.setup()
+    return db
+
+
+def open_readonly(config: Config) -> Database | None:
+    """The database opened for reading only, or None when there is none yet (nothing is ever
+    created, upgraded or written). Somebody else's database is refused like in ``open_database``."""
+    if not database_exists(config):
+        return None
+    with database_errors(config, "read"):
+        check_readable(config.database_url)
+        db = Database(config.database_url, readonly=True)
+        try:
+            db.quick_check()
+            state = db.state()
+        except BaseException:
+            db.dispose()
+            raise
+    if state.empty:
+        db.dispose()
+        return None
+    return db
+
+
+def require_readonly(config: Config) -> Database:
+    """``open_readonly``, where no database — or one from before the research tables — is a
+    usage error that says what to run."""
+    db = open_readonly(config)
+    if db is None:
+        raise UsageError(f"{NO_DATABASE} (storage.database is {config.storage.database})")
+    with database_errors(config, "read"):
+        current = db.state().current
+    if not current:
+        db.dispose()
+        raise UsageError(f"the database {config.storage.database} was written by an older dfe-monitor: run `dfe-monitor reindex` once to upgrade it and build the research tables")
     return db

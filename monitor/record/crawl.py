@@ -96,6 +96,7 @@ def _store(session: Session, run_id: int, when: datetime, capture: Capture) -> N
         elapsed_ms=capture.elapsed_ms,
         redirects=json.dumps(capture.redirects) if capture.redirects else None,
         meta=json.dumps(capture.meta) if capture.meta else None,
+        headers=capture.headers,
     )
 
 

@@ -21,7 +21,7 @@ from monitor.errors import (
     RunStopped,
     UsageError,
 )
-from monitor.lock import RunLock
+from monitor.lock import run_lock
 from monitor.model import RunStatus
 from monitor.publish.records import publish_feed
 from monitor.record.connect import database_errors, open_database
@@ -59,7 +59,7 @@ def run_once(config: Config, *, only: Sequence[str] | None = None, now: Callable
 
     Takes the run lock unless the caller already holds it (``locked=True``).
     """
-    with contextlib.nullcontext() if locked else RunLock(config.lock_path):
+    with contextlib.nullcontext() if locked else run_lock(config):
         db = open_database(config)
         try:
             with database_errors(config, "write to", "; the feed was left as it was"):

@@ -49,6 +49,7 @@ from monitor.record.health import (
     health_of,
 )
 from monitor.record.result import RunCounts
+from monitor.research.index import index_version
 from storage import repo
 from storage.db import Database, Session
 from storage.rows import FetchRow, TargetRow, VersionRow
@@ -141,13 +142,14 @@ class Processor:
                 previous = rederived or previous
             outcome = assemble(ctx, fetches, body_of, stored_body_of_url, previous)
         files: dict[str, FileContent] = {}
-        if outcome.kind == OutcomeKind.OK and outcome.document is not None and previous is not None:
+        if outcome.kind == OutcomeKind.OK and outcome.document is not None:
             if outcome.document.fingerprint() != (latest.fingerprint if latest else None):
-                files = self.file_contents(previous, outcome.document)
+                files = self.file_contents(previous or Document(url="", title=""), outcome.document)
         with self.db.write() as session:
             target = repo.get_target(session, target_id)
             if rederived is not None and latest is not None and rederived.fingerprint() != latest.fingerprint:
-                repo.add_version(session, target_id=target.id, run_id=latest.run_id, now=self.now, document_json=rederived.to_json().encode(), fingerprint=rederived.fingerprint(), page_fetch_id=latest.page_fetch_id, extractor_version=NORMALISER_VERSION, technical=True)
+                technical = repo.add_version(session, target_id=target.id, run_id=latest.run_id, now=self.now, document_json=rederived.to_json().encode(), fingerprint=rederived.fingerprint(), page_fetch_id=latest.page_fetch_id, extractor_version=NORMALISER_VERSION, technical=True)
+                index_version(session, technical, rederived, files, row_key=self.settings.row_keys.get(target.url))
             health = health_of(target.state, target.consecutive_failures, target.consecutive_gone, target.last_error)
             repo.update_target(session, target.id, captures_key=captures_key(fetches, ctx) if outcome.kind == OutcomeKind.OK else None)
             if outcome.kind == OutcomeKind.FAILED:
@@ -205,6 +207,7 @@ class Processor:
             page_fetch_id=main_fetch_id,
             extractor_version=NORMALISER_VERSION,
         )
+        index_version(session, version, document, files, row_key=self.settings.row_keys.get(target.url))
         if previous is None or latest is None:
             self.counts.baseline += 1
             return

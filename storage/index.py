@@ -1,0 +1,173 @@
+"""Writing the research tables (``storage.research``): a version's texts, files and register
+cells, a change's detail rows, and clearing them all for a rebuild.
+
+The caller computes the rows (from the Document, the extracted files, the change's details)
+and owns the transaction: a run writes them in the transaction of the version or change they
+describe. Register cells are kept as spans: a cell value seen again in the next version of the
+same target extends its row's ``last_version_id``; a new value starts a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from storage.research import (
+    INDEXER_VERSION,
+    ChangeDetail,
+    FileText,
+    IndexedVersion,
+    RegisterRow,
+    VersionFile,
+    VersionText,
+)
+from storage.schema import Version
+
+TextTuple = tuple[str, str, str]  # part, section, text
+CellTuple = tuple[str, str | None, str, str, str]  # sheet, key column, row key, column, value
+DetailTuple = tuple[str, str, str | None, str | None, str | None, str | None, str | None]
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    """A file of a version; ``texts``/``cells`` are None when its contents were not read."""
+
+    title: str
+    url: str
+    sha256: str | None
+    status: str
+    attachment_type: str
+    content_type: str | None
+    format: str | None = None
+    extraction_error: str | None = None
+    texts: Callable[[], Iterable[TextTuple]] | None = None
+    cells: Callable[[], Iterable[CellTuple]] | None = None
+
+
+def is_indexed(session: Session, version_id: int) -> bool:
+    return session.get(IndexedVersion, version_id) is not None
+
+
+def unindexed_versions(session: Session) -> int:
+    """How many versions the research tables do not cover yet (0.1.0 data before a reindex)."""
+    indexed = exists().where(IndexedVersion.version_id == Version.id, IndexedVersion.indexer_version == INDEXER_VERSION)
+    return session.scalar(select(func.count()).select_from(Version).where(~indexed)) or 0
+
+
+def index_version(session: Session, *, version_id: int, target_id: int, texts: Sequence[TextTuple], files: Sequence[IndexedFile], now: datetime) -> None:
+    """Write one version's rows (once: a version already indexed is left as it is)."""
+    if is_indexed(session, version_id):
+        return
+    if texts:
+        session.execute(
+            insert(VersionText),
+            [{"version_id": version_id, "target_id": target_id, "position": i, "part": p, "section": s, "text": t} for i, (p, s, t) in enumerate(texts)],
+        )
+    if files:
+        session.execute(
+            insert(VersionFile),
+            [
+                {
+                    "version_id": version_id,
+                    "position": i,
+                    "title": f.title,
+                    "url": f.url,
+                    "sha256": f.sha256,
+                    "status": f.status,
+                    "attachment_type": f.attachment_type,
+                    "content_type": f.content_type,
+                    "format": f.format,
+                    "extraction_error": f.extraction_error,
+                }
+                for i, f in enumerate(files)
+            ],
+        )
+    for file in files:
+        if file.sha256 and file.texts is not None:
+            _file_texts(session, file.sha256, file.texts)
+    previous = session.scalar(select(func.max(Version.id)).where(Version.target_id == target_id, Version.id < version_id))
+    seen: set[str] = set()
+    for file in files:
+        if file.cells is not None and file.url not in seen:
+            seen.add(file.url)
+            _register(session, target_id, version_id, previous, file)
+    session.add(IndexedVersion(version_id=version_id, indexer_version=INDEXER_VERSION, indexed_at=now))
+    session.flush()
+
+
+def _file_texts(session: Session, sha: str, texts: Callable[[], Iterable[TextTuple]]) -> None:
+    """A file's text is stored once per sha256, whichever versions list it."""
+    if session.scalar(select(FileText.id).where(FileText.sha256 == sha).limit(1)) is not None:
+        return
+    batch: list[dict[str, object]] = []
+    for position, (part, section, text) in enumerate(texts()):
+        batch.append({"sha256": sha, "position": position, "part": part, "section": section, "text": text})
+        if len(batch) >= BATCH:
+            session.execute(insert(FileText), batch)
+            batch = []
+    if batch:
+        session.execute(insert(FileText), batch)
+
+
+def _register(session: Session, target_id: int, version_id: int, previous: int | None, file: IndexedFile) -> None:
+    assert file.cells is not None
+    if previous is not None and file.sha256 is not None:
+        previous_sha = session.scalar(select(VersionFile.sha256).where(VersionFile.version_id == previous, VersionFile.url == file.url).limit(1))
+        if previous_sha == file.sha256:  # the same bytes: every open cell simply goes on
+            session.execute(
+                update(RegisterRow)
+                .where(RegisterRow.target_id == target_id, RegisterRow.file_url == file.url, RegisterRow.last_version_id == previous)
+                .values(last_version_id=version_id)
+            )
+            return
+    open_rows: dict[tuple[str, str, str], tuple[int, str]] = {}
+    if previous is not None:
+        query = select(RegisterRow.id, RegisterRow.sheet, RegisterRow.row_key, RegisterRow.column_name, RegisterRow.value).where(
+            RegisterRow.target_id == target_id, RegisterRow.file_url == file.url, RegisterRow.last_version_id == previous
+        )
+        open_rows = {(sheet, key, column): (row_id, value) for row_id, sheet, key, column, value in session.execute(query)}
+    going_on: list[int] = []
+    new_rows: list[dict[str, object]] = []
+    for sheet, key_column, row_key, column, value in file.cells():
+        found = open_rows.get((sheet, row_key, column))
+        if found is not None and found[1] == value:
+            going_on.append(found[0])
+            continue
+        new_rows.append(
+            {
+                "target_id": target_id,
+                "file_url": file.url,
+                "file_title": file.title,
+                "sheet": sheet,
+                "key_column": key_column,
+                "row_key": row_key,
+                "column_name": column,
+                "value": value,
+                "first_version_id": version_id,
+                "last_version_id": version_id,
+            }
+        )
+    for start in range(0, len(going_on), BATCH):
+        chunk = going_on[start : start + BATCH]
+        session.execute(update(RegisterRow).where(RegisterRow.id.in_(chunk)).values(last_version_id=version_id))
+    for start in range(0, len(new_rows), BATCH):
+        session.execute(insert(RegisterRow), new_rows[start : start + BATCH])
+
+
+def index_change(session: Session, change_id: int, rows: Sequence[DetailTuple]) -> None:
+    """Replace a change's detail rows: (detail, op, file_url, section, key, before, after)."""
+    session.execute(delete(ChangeDetail).where(ChangeDetail.change_id == change_id))
+    if rows:
+        names = ("detail", "op", "file_url", "section", "key", "before", "after")
+        session.execute(insert(ChangeDetail), [{"change_id": change_id, "position": i, **dict(zip(names, row, strict=True))} for i, row in enumerate(rows)])
+
+
+def clear_index(session: Session) -> None:
+    """Empty every research table (``reindex`` then rebuilds them from the stored versions)."""
+    for table in (ChangeDetail, RegisterRow, FileText, VersionText, VersionFile, IndexedVersion):
+        session.execute(delete(table))
