@@ -7,7 +7,7 @@ from pathlib import Path
 
 from monitor import errors
 from monitor.cli import COMMANDS
-from monitor.config import ARRAYS, SETTINGS
+from monitor.config import ARRAYS, SECTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -28,12 +28,12 @@ def test_every_command_is_documented():
 
 
 def test_every_setting_is_documented():
-    for section, settings in SETTINGS.items():
-        for setting in settings:
-            assert f"`{section}.{setting.key}`" in README, f"{section}.{setting.key}"
-    for array, settings in ARRAYS.items():
-        for setting in settings:
-            assert f"`{array}[].{setting.key}`" in README, f"{array}[].{setting.key}"
+    for section, model in SECTIONS.items():
+        for key in model.model_fields:
+            assert f"`{section}.{key}`" in README, f"{section}.{key}"
+    for array, model in ARRAYS.items():
+        for key in model.model_fields:
+            assert f"`{array}[].{key}`" in README, f"{array}[].{key}"
 
 
 def test_every_exit_code_is_documented():
