@@ -33,6 +33,15 @@ def invalid(message: str, at: tuple[str, int | None, str | None] | None = None) 
     return PydanticCustomError("setting", "{message}", context)
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` cut short: a message stays one readable line whatever the file holds."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"<{type(value).__name__} nested too deeply>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """The closest known spelling, as a suffix for an error message (empty when none is close)."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
@@ -63,9 +72,9 @@ def _split_http_url(value: str) -> SplitResult:
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
     except ValueError:
-        raise invalid(f"expected an http(s) URL, got {value!r} (the port is not a number from 0 to 65535)") from None
+        raise invalid(f"expected an http(s) URL, got {shown(value)} (the port is not a number from 0 to 65535)") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise invalid(f"expected an http(s) URL, got {value!r}")
+        raise invalid(f"expected an http(s) URL, got {shown(value)}")
     if "@" in parts.netloc:
         raise invalid(
             f"must not contain a user name or password (text before '@'); as written it names the"
@@ -85,7 +94,7 @@ def _site_url(value: str) -> str:
     parts = _split_http_url(value)
     if parts.query or parts.fragment or value.endswith(("?", "#")):
         bare = parts._replace(query="", fragment="").geturl()
-        raise invalid(f"must be a site address without a query or fragment, got {value!r}; write {bare!r}")
+        raise invalid(f"must be a site address without a query or fragment, got {shown(value)}; write {shown(bare)}")
     return value
 
 
@@ -94,11 +103,11 @@ def _cron(value: str) -> str:
     from apscheduler.triggers.cron import CronTrigger
 
     if len(value.split()) != CRON_FIELDS:
-        raise invalid(f'expected a 5-field crontab like "17 */6 * * *", got {value!r}')
+        raise invalid(f'expected a 5-field crontab like "17 */6 * * *", got {shown(value)}')
     try:
         CronTrigger.from_crontab(value, timezone="UTC")
     except ValueError as exc:
-        raise invalid(f"invalid crontab {value!r}: {exc}") from None
+        raise invalid(f"invalid crontab {shown(value)}: {exc}") from None
     return value
 
 
@@ -106,13 +115,13 @@ def _timezone(value: str) -> str:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise invalid(f'unknown time zone {value!r} (e.g. "Europe/London")') from None
+        raise invalid(f'unknown time zone {shown(value)} (e.g. "Europe/London")') from None
     return value
 
 
 def _category(value: str) -> str:
     if value not in CATEGORIES:
-        raise invalid(f"expected one of {', '.join(CATEGORIES)}, got {value!r}{did_you_mean(value, CATEGORIES)}")
+        raise invalid(f"expected one of {', '.join(CATEGORIES)}, got {shown(value)}{did_you_mean(value, CATEGORIES)}")
     return value
 
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.config.fields import shown
 from monitor.errors import ConfigError
 
 _TABLE_RE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\s*(#.*)?$")
@@ -60,8 +61,8 @@ class LineIndex:
 
 
 def _printable(name: str) -> str:
-    """A name as written when it is plain, else its repr: a message must stay one line."""
-    return name if name.isprintable() else repr(name)
+    """A name as written when it is plain and short, else its shortened repr: one line."""
+    return name if name.isprintable() and len(name) <= 80 else shown(name)
 
 
 @dataclass(frozen=True)

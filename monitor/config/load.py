@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from monitor.config.fields import did_you_mean
+from monitor.config.fields import did_you_mean, shown
 from monitor.config.lines import LineIndex, Where
 from monitor.config.settings import ARRAYS, SECTIONS, Config
 from monitor.errors import ConfigError
@@ -54,6 +54,8 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError as exc:  # a number too long to convert (sys.get_int_max_str_digits)
+        raise ConfigError(f"{path}: not valid TOML: {str(exc).split(';')[0]}") from None
     where = Where(path, LineIndex(text))
     try:
         config = Config.model_validate(data, context={"path": path})
@@ -167,7 +169,7 @@ def _table_message(error: ErrorDetails, section: str, index: int | None) -> str:
     """A mistake about a whole table: an unknown one, or one of the wrong shape."""
     kind = error["type"]
     if kind == "extra_forbidden":
-        return f"unknown section or key {section!r}{did_you_mean(section, [*SECTIONS, *ARRAYS])}"
+        return f"unknown section or key {shown(section)}{did_you_mean(section, [*SECTIONS, *ARRAYS])}"
     if kind == "setting":
         return str(error["ctx"]["message"])
     if index is not None:
@@ -188,11 +190,11 @@ def _key_message(error: ErrorDetails, model: Any, key: str, value: Any) -> str:
     if kind == "setting":
         return str(ctx["message"])
     if kind == "finite_number":
-        return f"must be a finite number, got {value!r}"
+        return f"must be a finite number, got {shown(value)}"
     if kind in ("greater_than_equal", "less_than_equal"):
-        shown = float(value) if field is not None and field.annotation is float else value
+        number = float(value) if field is not None and field.annotation is float else value
         bound, word = (ctx["ge"], "least") if kind == "greater_than_equal" else (ctx["le"], "most")
-        return f"must be at {word} {_number(bound)}, got {shown!r}"
+        return f"must be at {word} {_number(bound)}, got {shown(number)}"
     if kind in _EXPECTED:
         expected = "a list of strings" if _is_list(field) else _EXPECTED[kind]
         return f"expected {expected}, got {_describe(value)}"
@@ -217,7 +219,7 @@ def _number(value: float) -> str:
 
 def _describe(value: Any) -> str:
     kinds = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a table"}
-    return f"{kinds.get(type(value), type(value).__name__)} ({value!r})"
+    return f"{kinds.get(type(value), type(value).__name__)} ({shown(value)})"
 
 
 # -- this machine -------------------------------------------------------------------------------
@@ -245,21 +247,34 @@ def _check_database_url(url: str, where: Where) -> None:
 
     try:
         parsed = make_url(url)
-        dialect = parsed.get_dialect()
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise fail("not a valid SQLAlchemy database URL (e.g. \"sqlite:///data/monitor.db\" or \"postgresql+psycopg://user@host/db\")") from None
+    try:
+        dialect = parsed.get_dialect()
     except NoSuchModuleError:
-        raise fail(f"unknown database dialect {parsed.drivername!r}; use a plain path for SQLite or a SQLAlchemy URL such as \"postgresql+psycopg://...\"") from None
+        raise fail(f"unknown database dialect {shown(parsed.drivername)}; use a plain path for SQLite or a SQLAlchemy URL such as \"postgresql+psycopg://...\"") from None
     if getattr(dialect, "is_async", False):
         raise fail(f"{parsed.drivername!r} is an asyncio driver; use a synchronous one (e.g. \"postgresql+psycopg\")")
     try:
-        dialect.import_dbapi()
+        _import_dbapi(dialect)
     except ImportError as exc:
-        module = (exc.name or str(exc)).split(".")[0]
-        package = _DBAPI_PACKAGES.get(module, module)
-        raise fail(f"the driver for {parsed.drivername!r} is not installed; install it with `pip install {package}`") from None
+        raise fail(f"the driver for {parsed.drivername!r} is not installed; {_install_hint(exc)}") from None
     if parsed.get_backend_name() == "sqlite" and parsed.database and _is_folder(parsed.database):
         raise fail(f"{parsed.database!r} is a folder; name a database file in it")
+
+
+def _import_dbapi(dialect: Any) -> None:
+    """Imports the driver module: SQLAlchemy itself only does so when the first engine is made.
+    Third-party dialects written for SQLAlchemy 1.x only have the older ``dbapi()``."""
+    load = getattr(dialect, "import_dbapi", None) or dialect.dbapi
+    load()
+
+
+def _install_hint(exc: ImportError) -> str:
+    if not exc.name:
+        return f"install its Python driver ({exc})"
+    module = exc.name.split(".")[0]
+    return f"install it with `pip install {_DBAPI_PACKAGES.get(module, module)}`"
 
 
 def _is_folder(database: str) -> bool:
