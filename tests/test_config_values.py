@@ -125,6 +125,18 @@ def test_a_port_that_is_not_a_number_is_an_error_not_a_crash():
     assert message.startswith("config.toml:3: [[targets]] #1 url: expected an http(s) URL")
 
 
+@pytest.mark.parametrize("zone", ["Europe", "Europe/", "A" * 300, "../../etc/passwd"])
+def test_a_time_zone_that_is_a_folder_or_too_long_is_unknown_not_a_crash(zone):
+    message = error_of(table("schedule", f'timezone = "{zone}"'))
+    assert message.startswith("config.toml:2: [schedule] timezone: unknown time zone ")
+
+
+def test_a_long_crontab_error_stays_short():
+    message = error_of(table("schedule", f'cron = "1-{"9" * 500} * * * *"'))
+    assert message.startswith("config.toml:2: [schedule] cron: invalid crontab ")
+    assert len(message) < 320
+
+
 # -- control characters in every string setting -----------------------------------------------
 
 

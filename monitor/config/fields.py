@@ -33,13 +33,17 @@ def invalid(message: str, at: tuple[str, int | None, str | None] | None = None) 
     return PydanticCustomError("setting", "{message}", context)
 
 
-def shown(value: object, limit: int = 80) -> str:
-    """``repr(value)`` cut short: a message stays one readable line whatever the file holds."""
-    try:
-        text = repr(value)
-    except RecursionError:
-        text = f"<{type(value).__name__} nested too deeply>"
+def cut(text: str, limit: int = 80) -> str:
+    """``text`` shortened to ``limit`` characters: a message stays one readable line."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)``, shortened: whatever the file holds, the message stays short."""
+    try:
+        return cut(repr(value), limit)
+    except RecursionError:
+        return f"<{type(value).__name__} nested too deeply>"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -107,14 +111,14 @@ def _cron(value: str) -> str:
     try:
         CronTrigger.from_crontab(value, timezone="UTC")
     except ValueError as exc:
-        raise invalid(f"invalid crontab {shown(value)}: {exc}") from None
+        raise invalid(f"invalid crontab {shown(value)}: {cut(str(exc), 160)}") from None
     return value
 
 
 def _timezone(value: str) -> str:
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder
         raise invalid(f'unknown time zone {shown(value)} (e.g. "Europe/London")') from None
     return value
 
@@ -126,7 +130,7 @@ def _category(value: str) -> str:
 
 
 def _without_blanks(values: list[str]) -> list[str]:
-    """Blank entries (often a trailing comma's leftovers after editing) are dropped, not errors."""
+    """Blank entries (an emptied "" left behind after editing) are dropped, not errors."""
     return [v for v in values if v]
 
 
