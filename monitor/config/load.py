@@ -225,14 +225,18 @@ def _describe(value: Any) -> str:
 # -- this machine -------------------------------------------------------------------------------
 
 
+# (section, key, an example file name) of the settings that name a file to write
+_FILES = (("storage", "database", "monitor.db"), ("storage", "lock_file", "monitor.lock"), ("feed", "path", "feed.atom"))
+
+
 def _check_storage(config: Config, where: Where) -> None:
     """The database, lock and feed must be files, and the database's driver importable: found now,
     with the key to fix, instead of as a traceback in the middle of the first run."""
-    for key, value in (("database", config.storage.database), ("lock_file", config.storage.lock_file)):
+    for section, key, example in _FILES:
+        value = getattr(getattr(config, section), key)
         if value and "://" not in value and config.resolve(value).is_dir():
-            raise where.error("storage", None, key, f"{value!r} is a folder; name a file in it, e.g. {str(Path(value) / 'monitor.db')!r}")
-    if config.feed_path.is_dir():
-        raise where.error("feed", None, "path", f"{config.feed.path!r} is a folder; name a file in it, e.g. {str(Path(config.feed.path) / 'feed.atom')!r}")
+            suggestion = (Path(value) / example).as_posix()
+            raise where.error(section, None, key, f"{shown(value)} is a folder; name a file in it, e.g. {shown(suggestion)}")
     if "://" in config.storage.database:
         _check_database_url(config.storage.database, where)
 
@@ -260,7 +264,7 @@ def _check_database_url(url: str, where: Where) -> None:
     except ImportError as exc:
         raise fail(f"the driver for {parsed.drivername!r} is not installed; {_install_hint(exc)}") from None
     if parsed.get_backend_name() == "sqlite" and parsed.database and _is_folder(parsed.database):
-        raise fail(f"{parsed.database!r} is a folder; name a database file in it")
+        raise fail(f"{shown(parsed.database)} is a folder; name a database file in it")
 
 
 def _import_dbapi(dialect: Any) -> None:
