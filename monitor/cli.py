@@ -14,9 +14,13 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.errors import EXIT_OK, EXIT_SOFTWARE, MonitorError, UsageError
 from monitor.research import commands as research
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 PROG = "dfe-monitor"
 
@@ -97,7 +101,7 @@ def configure_logging(verbose: bool) -> None:
     root.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
-def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _config(args: argparse.Namespace) -> Config:
     from monitor.config import load_config
 
     return load_config(args.config)

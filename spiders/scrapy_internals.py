@@ -54,7 +54,7 @@ class SlotHookDownloader(Downloader):
         """Called with every slot handed out (the same slot many times)."""
 
 
-class _SlotQueue(deque):  # type: ignore[type-arg]
+class _SlotQueue(deque):  # type: ignore[type-arg,unused-ignore]
     """A slot's queue of ``(request, deferred)`` that counts a request as transferring as soon as
     it leaves the queue, and keeps the deferred of each transfer until the transfer ends, so that
     it can be failed before then (:func:`abandon_transfers`)."""

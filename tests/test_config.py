@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import SETTINGS, load_config, parse_config
+from monitor.config import SECTIONS, load_config, parse_config
 from monitor.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,9 +48,12 @@ def test_shipped_config_loads_with_the_default_targets():
 
 def test_defaults_fill_every_section():
     config = parse(MINIMAL)
-    for section, settings in SETTINGS.items():
-        for setting in settings:
-            assert getattr(getattr(config, section), setting.key) == setting.default or setting.kind == "float"
+    for section, model in SECTIONS.items():
+        for key, field in model.model_fields.items():
+            default = field.get_default(call_default_factory=True)
+            value = getattr(getattr(config, section), key)
+            assert value == default, f"{section}.{key}"
+            assert type(value) is type(default) is type(model.model_validate({key: default}).__dict__[key]), f"{section}.{key}"
     assert config.fetch.allowed_hosts == ["www.gov.uk", "assets.publishing.service.gov.uk"]
     assert config.targets[0].selector == "main#content"
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from monitor import errors
 from monitor.cli import COMMANDS
-from monitor.config import ARRAYS, SETTINGS
+from monitor.config import ARRAYS, SECTIONS, Config
+from monitor.config.docs import block_of, main, replace_block, settings_table
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -28,12 +29,35 @@ def test_every_command_is_documented():
 
 
 def test_every_setting_is_documented():
-    for section, settings in SETTINGS.items():
-        for setting in settings:
-            assert f"`{section}.{setting.key}`" in README, f"{section}.{setting.key}"
-    for array, settings in ARRAYS.items():
-        for setting in settings:
-            assert f"`{array}[].{setting.key}`" in README, f"{array}[].{setting.key}"
+    for section, model in SECTIONS.items():
+        for key in model.model_fields:
+            assert f"`{section}.{key}`" in README, f"{section}.{key}"
+    for array, model in ARRAYS.items():
+        for key in model.model_fields:
+            assert f"`{array}[].{key}`" in README, f"{array}[].{key}"
+
+
+def test_the_settings_table_is_the_generated_one():
+    assert block_of(README) == settings_table(), "run: python -m monitor.config.docs --write README.md"
+
+
+def test_every_setting_has_a_one_line_description():
+    for model in (Config, *SECTIONS.values(), *ARRAYS.values()):
+        for key, field in model.model_fields.items():
+            assert field.description and field.description.strip(), f"{model.__name__}.{key}"
+            assert "\n" not in field.description, f"{model.__name__}.{key}"
+
+
+def test_writing_the_table_replaces_only_its_block(tmp_path):
+    stale = "# Title\n\nbefore\n<!-- settings-table:start -->\n| old |\n<!-- settings-table:end -->\nafter\n"
+    readme = tmp_path / "README.md"
+    readme.write_text(stale, encoding="utf-8")
+    assert main(["--write", str(readme)]) == 0
+    written = readme.read_text(encoding="utf-8")
+    assert written == replace_block(stale, settings_table())
+    assert written.startswith("# Title\n\nbefore\n<!-- settings-table:start -->\n| setting |")
+    assert written.endswith("|\n<!-- settings-table:end -->\nafter\n")
+    assert block_of(written) == settings_table()
 
 
 def test_every_exit_code_is_documented():

@@ -144,7 +144,7 @@ def _keyed_diff(
     for j, key in enumerate(new_keys):
         if key in awkward:
             continue
-        i = old_at.get(key)  # type: ignore[arg-type]
+        i = old_at.get(key)
         if i is None:
             added.append(j)
             continue
