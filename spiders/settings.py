@@ -56,6 +56,8 @@ def build_settings(
     obey_robots_txt: bool,
     verify_tls: bool,
     allowed_hosts: tuple[str, ...],
+    concurrency: int = 8,
+    concurrency_per_host: int = 1,
     retries: int = DEFAULT_RETRIES,
     backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
     max_retry_after_seconds: float = DEFAULT_MAX_RETRY_AFTER_SECONDS,
@@ -66,8 +68,8 @@ def build_settings(
         "USER_AGENT": user_agent,
         "ROBOTSTXT_OBEY": obey_robots_txt,
         "ROBOTSTXT_USER_AGENT": user_agent,
-        "CONCURRENT_REQUESTS": 8,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "CONCURRENT_REQUESTS": concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency_per_host,
         "DOWNLOAD_DELAY": delay_seconds,
         "DOWNLOADER": "spiders.downloader.OneAtATimeDownloader",  # per-host concurrency kept at delay 0
         "DOWNLOAD_DELAY_JITTER": 0,  # the delay is a floor, never shortened at random

@@ -95,6 +95,8 @@ class FetchSettings(_Table):
     max_retry_after_seconds: float = Field(600.0, ge=0.0, le=DAY, description="longest Retry-After honoured; longer gives up for this run")
     obey_robots_txt: bool = Field(True, description="honour robots.txt")
     verify_tls: bool = Field(True, description="verify TLS certificates")
+    concurrency: int = Field(8, ge=1, le=64, description="requests in flight in all")
+    concurrency_per_host: int = Field(1, ge=1, le=16, description="requests in flight to one host (GOV.UK manners: one at a time); the delay stays a floor per host")
 
 
 class ScheduleSettings(_Table):

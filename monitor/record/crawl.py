@@ -127,6 +127,8 @@ def crawl(plan: CrawlPlan, config: Config, sink: Callable[[Capture], None], *, v
         obey_robots_txt=f.obey_robots_txt,
         verify_tls=f.verify_tls,
         allowed_hosts=tuple(f.allowed_hosts),
+        concurrency=f.concurrency,
+        concurrency_per_host=f.concurrency_per_host,
         log_level="INFO" if verbose else "ERROR",
     )
     settings["LOG_INSTALL_ROOT_HANDLER"] = False  # the CLI's handler is the only one
