@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
@@ -244,3 +245,35 @@ def check_readable(url: str) -> None:
         header = handle.read(16)
     if header != b"SQLite format 3\x00":
         raise DatabaseCorrupt(f"{path} is not a SQLite database (bad header)")
+
+
+_DBAPI_PACKAGES = {"MySQLdb": "mysqlclient", "psycopg2": "psycopg2-binary", "cx_Oracle": "cx-Oracle", "psycopg": "psycopg[binary]"}
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be used as the database, in words for the configuration error, or None:
+    it must parse, name a dialect SQLAlchemy knows (not an asyncio one), have its driver
+    installed (SQLAlchemy only imports it when the first engine is made), and not be a folder."""
+    from sqlalchemy.exc import NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return 'not a valid SQLAlchemy database URL (e.g. "sqlite:///data/monitor.db" or "postgresql+psycopg://user@host/db")'
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        return f'unknown database dialect {parsed.drivername!r}; use a plain path for SQLite or a SQLAlchemy URL such as "postgresql+psycopg://..."'
+    if getattr(dialect, "is_async", False):
+        return f'{parsed.drivername!r} is an asyncio driver; use a synchronous one (e.g. "postgresql+psycopg")'
+    try:
+        load: Any = getattr(dialect, "import_dbapi", None) or dialect.dbapi  # 1.x dialects: dbapi()
+        load()
+    except ImportError as exc:
+        module = (exc.name or "").split(".")[0]
+        hint = f"install it with `pip install {_DBAPI_PACKAGES.get(module, module)}`" if module else f"install its Python driver ({exc})"
+        return f"the driver for {parsed.drivername!r} is not installed; {hint}"
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database and not database.startswith("file:") and database != ":memory:" and Path(database).expanduser().is_dir():
+        return f"{database!r} is a folder; name a database file in it"
+    return None
