@@ -8,7 +8,6 @@ traceback only under --verbose.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import traceback
@@ -16,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from monitor.errors import EXIT_OK, EXIT_SOFTWARE, MonitorError, UsageError
+from monitor.console import Progress, configure_logging
+from monitor.errors import EXIT_OK, EXIT_SOFTWARE, LockHeld, MonitorError, UsageError
 from monitor.research import commands as research
 
 if TYPE_CHECKING:
@@ -25,18 +25,28 @@ if TYPE_CHECKING:
 PROG = "dfe-monitor"
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def _output_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """-v and --log-format, accepted before or after the command (a command's own copy never
+    resets what was given before it)."""
+    parser.add_argument("-v", "--verbose", action="count", default=default, help="more logging (progress lines), and tracebacks on errors; -vv: debugging and Scrapy's own logs")
+    parser.add_argument("--log-format", choices=LOG_FORMATS, default=argparse.SUPPRESS if default is argparse.SUPPRESS else "text", help="log lines on stderr as text (default) or one JSON object per line")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", default="config.toml", metavar="PATH", help="configuration file (default: ./config.toml)")
-    common.add_argument("-v", "--verbose", action="store_true", help="more logging, and tracebacks on errors")
+    _output_options(common, argparse.SUPPRESS)
 
     parser = argparse.ArgumentParser(prog=PROG, description="Watch what the Department for Education publishes about pupil data on GOV.UK.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="more logging, and tracebacks on errors")
+    _output_options(parser, 0)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = sub.add_parser("run", parents=[common], help="check every target once: fetch, store, detect, write the feed (for cron)")
     run.add_argument("--target", action="append", metavar="NAME", help="check only this target (name or URL); repeatable; no discovery")
-    run.add_argument("-q", "--quiet", action="store_true", help="print nothing unless the run fails (for cron, which mails any output)")
+    run.add_argument("-q", "--quiet", action="store_true", help="print nothing unless the run fails (for cron, which mails any output); another run holding the lock (exit 75) is not a failure")
     run.add_argument("--json", action="store_true", help="end with one JSON line: the run's result, or its error and exit code (for programs)")
 
     feed = sub.add_parser("feed", parents=[common], help="(re)write the Atom feed from the database")
@@ -49,22 +59,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="the whole pipeline against bundled fixture pages on 127.0.0.1 (no network needed)")
     demo.add_argument("--dir", default="demo-output", metavar="PATH", help="where the demo's database, config and feed go (default: ./demo-output)")
-    demo.add_argument("-v", "--verbose", action="store_true", dest="verbose_demo", help=argparse.SUPPRESS)
+    demo.add_argument("--serve", action="store_true", help="keep the demo site running afterwards (Ctrl-C stops it), to try run, schedule and status on it")
+    _output_options(demo, argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    verbose = bool(args.verbose or getattr(args, "verbose_demo", False))
-    configure_logging(verbose)
+    verbose = int(args.verbose or 0)
+    quiet = bool(getattr(args, "quiet", False))
+    configure_logging(verbose, quiet=quiet, log_format=args.log_format)
     try:
         code = COMMANDS[args.command](args, verbose)
     except MonitorError as exc:
         if verbose:
             traceback.print_exc()
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        _json_error(args, str(exc), exc.exit_code)
+        if _wants_json(args):
+            _json_error(args, str(exc), exc.exit_code)  # the error is in the JSON line: said once
+        elif not (quiet and isinstance(exc, LockHeld)):  # cron: an overlap is not a failure
+            print(f"{PROG}: {exc}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # `dfe-monitor changes --json | head`: the reader left, no error
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -77,28 +91,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verbose:
             traceback.print_exc()
         message = f"internal error: {type(exc).__name__}: {exc} (run again with --verbose for details)"
-        print(f"{PROG}: {message}", file=sys.stderr)
-        _json_error(args, message, EXIT_SOFTWARE)
+        if _wants_json(args):
+            _json_error(args, message, EXIT_SOFTWARE)
+        else:
+            print(f"{PROG}: {message}", file=sys.stderr)
         return EXIT_SOFTWARE
     return code
 
 
+def _wants_json(args: argparse.Namespace) -> bool:
+    return args.command == "run" and bool(getattr(args, "json", False))
+
+
 def _json_error(args: argparse.Namespace, message: str, exit_code: int) -> None:
     """``run --json`` ends with a JSON line whatever happens, so a program never parses prose."""
-    if args.command == "run" and getattr(args, "json", False):
+    if _wants_json(args):
         from monitor.record.result import error_json
 
         print(error_json(message, exit_code), flush=True)
-
-
-def configure_logging(verbose: bool) -> None:
-    """One handler on stderr: warnings and errors only, unless --verbose."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO if verbose else logging.WARNING)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -107,15 +117,21 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(args.config)
 
 
-def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
+def cmd_run(args: argparse.Namespace, verbose: int) -> int:
     from monitor.lock import run_lock
+    from monitor.record.reach import preflight
 
     config = _config(args)
+    preflight(config)  # a first run that can reach nothing creates nothing, not even the lock
     # Take the lock before the heavy imports, so a second comer gives up at once.
     with run_lock(config):
         from monitor.record.run import run_once
 
-        result = run_once(config, only=args.target, verbose=verbose, locked=True)
+        progress = Progress(enabled=not args.quiet and not args.json and args.log_format == "text")
+        try:
+            result = run_once(config, only=args.target, verbose=verbose, locked=True, progress=progress)
+        finally:
+            progress.close()
     if args.json:
         print(result.to_json())
         return EXIT_OK
@@ -130,7 +146,7 @@ def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
     return EXIT_OK
 
 
-def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
+def cmd_feed(args: argparse.Namespace, verbose: int) -> int:
     from monitor.publish.records import publish_feed
     from monitor.record.connect import database_exists, open_database
     from monitor.record.run import utcnow
@@ -148,14 +164,14 @@ def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
     return EXIT_OK
 
 
-def cmd_schedule(args: argparse.Namespace, verbose: bool) -> int:
+def cmd_schedule(args: argparse.Namespace, verbose: int) -> int:
     from monitor.daemon.scheduler import run_scheduler
 
     config = _config(args)
-    return run_scheduler(config, verbose=verbose)
+    return run_scheduler(config, verbose=verbose, log_format=args.log_format)
 
 
-def cmd_status(args: argparse.Namespace, verbose: bool) -> int:
+def cmd_status(args: argparse.Namespace, verbose: int) -> int:
     from monitor.record.status import print_status
 
     config = _config(args)
@@ -163,10 +179,10 @@ def cmd_status(args: argparse.Namespace, verbose: bool) -> int:
     return EXIT_OK
 
 
-def cmd_demo(args: argparse.Namespace, verbose: bool) -> int:
+def cmd_demo(args: argparse.Namespace, verbose: int) -> int:
     from monitor.demo import run_demo
 
-    return run_demo(Path(args.dir), verbose=verbose)
+    return run_demo(Path(args.dir), verbose=verbose, serve=args.serve)
 
 
 COMMANDS = {

@@ -22,7 +22,8 @@ from spiders.scrapy_internals import (
     abandon_transfers,
     count_dequeued_as_transferring,
 )
-from spiders.stop import IN_FLIGHT_GRACE_SECONDS, STOP_REQUESTED, stopped
+from spiders.settings import IN_FLIGHT_GRACE_SECONDS
+from spiders.stop import STOP_REQUESTED, stopped
 
 
 class OneAtATimeDownloader(SlotHookDownloader):

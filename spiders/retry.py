@@ -23,7 +23,7 @@ from spiders.scrapy_internals import hold_host_queue, is_size_cancel
 from spiders.settings import fetch_policy
 from spiders.stop import STOP_REQUESTED, stopped
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("dfe-monitor.fetch")
 
 
 class HostUnreachable(IgnoreRequest):

@@ -23,6 +23,12 @@ DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF_SECONDS = 2.0
 DEFAULT_MAX_RETRY_AFTER_SECONDS = 600.0
 
+# How a stopped crawl ends (spiders/stop.py): a transfer under way may still finish (and be
+# stored) for IN_FLIGHT_GRACE_SECONDS; after HARD_STOP_SECONDS the reactor is stopped, whatever
+# is left. The daemon derives its own grace from these.
+IN_FLIGHT_GRACE_SECONDS = 1.0
+HARD_STOP_SECONDS = 1.5
+
 
 @dataclass(frozen=True)
 class FetchPolicy:

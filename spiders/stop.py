@@ -22,11 +22,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 
-log = logging.getLogger(__name__)
+from spiders.settings import HARD_STOP_SECONDS
+
+log = logging.getLogger("dfe-monitor.fetch")
 
 STOP_REQUESTED = object()  # a Scrapy signal: sent (no arguments) when the crawl must stop now
-IN_FLIGHT_GRACE_SECONDS = 1.0  # a transfer under way may still finish (and be stored) this long
-HARD_STOP_SECONDS = 1.5  # after this the reactor is stopped, whatever is left
 
 
 class CrawlStopped(IgnoreRequest):

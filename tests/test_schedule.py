@@ -75,7 +75,7 @@ def test_child_commands_name_the_config_and_targets(tmp_path):
     path = tmp_path / "config.toml"
     job = CheckJob("cron:0 * * * *", "2 targets", "0 * * * *", ("Beta", "-odd name"))
     assert child_command(path, job) == [sys.executable, "-m", "monitor", "run", "--json", "--config", str(path), "--target=Beta", "--target=-odd name"]
-    assert child_command(path, CheckJob("all", "all targets", "0 * * * *"), verbose=True)[-1] == "--verbose"
+    assert child_command(path, CheckJob("all", "all targets", "0 * * * *"), verbose=1)[-1] == "-v"
     args = build_parser().parse_args(child_command(path, job)[3:])
     assert (args.command, args.config, args.target, args.json) == ("run", str(path), ["Beta", "-odd name"], True)
 

@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from monitor.record.result import RunResult, read_result_line
+from spiders.settings import HARD_STOP_SECONDS
 
 log = logging.getLogger("dfe-monitor.schedule")
 
-STOP_GRACE_SECONDS = 5.0  # SIGTERM to the child, then SIGKILL after this long
+# SIGTERM to the child, then SIGKILL after this long: a run stops its crawl within
+# HARD_STOP_SECONDS, then records itself aborted and exits (a few hundred milliseconds more).
+STOP_GRACE_SECONDS = HARD_STOP_SECONDS + 3.5
 # A check running longer than this is stuck (a normal one takes minutes): end it, so that one
 # hung check cannot silence the daemon for good.
 MAX_CHECK_SECONDS = 3 * 60 * 60

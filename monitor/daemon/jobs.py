@@ -38,13 +38,16 @@ def plan_jobs(config: Config) -> list[CheckJob]:
     return jobs
 
 
-def child_command(config_path: Path, job: CheckJob, verbose: bool = False) -> list[str]:
+def child_command(config_path: Path, job: CheckJob, verbose: int = 0, log_format: str = "text") -> list[str]:
     """The ``dfe-monitor run`` command line for one check (``--target=NAME`` per target); with
-    ``--json`` the child ends with one JSON result line, which the daemon reads."""
+    ``--json`` the child ends with one JSON result line, which the daemon reads (its error too:
+    the child then prints no error line of its own, so each check is logged once)."""
     command = [sys.executable, "-m", "monitor", "run", "--json", "--config", str(config_path)]
     command += [f"--target={name}" for name in job.targets]
     if verbose:
-        command.append("--verbose")
+        command.append("-" + "v" * verbose)
+    if log_format != "text":
+        command.append(f"--log-format={log_format}")
     return command
 
 

@@ -24,14 +24,12 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from types import FrameType
-from typing import Any
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -46,6 +44,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import Config
+from monitor.console import always_show, configure_logging
 from monitor.daemon.child import ChildOutcome, ChildRunner
 from monitor.daemon.jobs import MAIN_JOB_ID, CheckJob, child_command, cron_trigger, plan_jobs
 from monitor.errors import (
@@ -88,9 +87,10 @@ class Daemon:
     names (by job id), for tests.
     """
 
-    def __init__(self, config: Config, *, verbose: bool = False, run_check: CheckRunner | None = None, triggers: Mapping[str, BaseTrigger] | None = None) -> None:
+    def __init__(self, config: Config, *, verbose: int = 0, log_format: str = "text", run_check: CheckRunner | None = None, triggers: Mapping[str, BaseTrigger] | None = None) -> None:
         self.config = config
         self.verbose = verbose
+        self.log_format = log_format
         self.children = ChildRunner()
         self.run_check: CheckRunner = run_check or self._run_child
         self.jobs = {job.job_id: job for job in plan_jobs(config)}
@@ -173,7 +173,7 @@ class Daemon:
         log_outcome(f"{kind} of {job.label}", outcome, stopping=self.stopping.is_set())
 
     def _run_child(self, job: CheckJob) -> ChildOutcome | None:
-        return self.children.run(child_command(self.config.path, job, self.verbose))
+        return self.children.run(child_command(self.config.path, job, self.verbose, self.log_format))
 
     # -- scheduler events ---------------------------------------------------------------------
     def _on_refused(self, event: JobSubmissionEvent) -> None:
@@ -225,11 +225,11 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S %Z") if moment is not None else "never"
 
 
-def run_scheduler(config: Config, verbose: bool = False) -> int:
+def run_scheduler(config: Config, verbose: int = 0, log_format: str = "text") -> int:
     """Run checks on schedule until SIGTERM or SIGINT; returns 0 after a clean stop."""
     stop = threading.Event()
     with _daemon_logging(verbose), _stop_on_signals(stop):
-        daemon = Daemon(config, verbose=verbose, triggers=_test_triggers())
+        daemon = Daemon(config, verbose=verbose, log_format=log_format, triggers=_test_triggers())
         daemon.start()
         log.info("dfe-monitor schedule started (pid %d, config %s)", os.getpid(), config.path)
         while not stop.wait(1.0):
@@ -263,23 +263,18 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 @contextmanager
-def _daemon_logging(verbose: bool) -> Iterator[None]:
-    """The daemon's own lines go to stderr at INFO even without --verbose: they are its log."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    previous: dict[str, Any] = {"level": log.level, "propagate": log.propagate}
-    log.addHandler(handler)
-    log.setLevel(logging.DEBUG if verbose else logging.INFO)
-    log.propagate = False
+def _daemon_logging(verbose: int) -> Iterator[None]:
+    """The daemon's own lines go to stderr at INFO even without --verbose (they are its log),
+    through the same handler and format as everything else (``--log-format``)."""
+    if not logging.getLogger().handlers:
+        configure_logging(verbose)
+    always_show(log.name)
     refusals = _DropRefusals()
     logging.getLogger("apscheduler.scheduler").addFilter(refusals)
     try:
         yield
     finally:
         logging.getLogger("apscheduler.scheduler").removeFilter(refusals)
-        log.removeHandler(handler)
-        log.setLevel(previous["level"])
-        log.propagate = previous["propagate"]
 
 
 class _DropRefusals(logging.Filter):

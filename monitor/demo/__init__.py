@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from monitor.demo.server import FixtureServer
@@ -28,7 +29,7 @@ def write_demo_config(folder: Path, base_url: str) -> Path:
     return path
 
 
-def _run_child(config: Path, verbose: bool) -> int:
+def _run_child(config: Path, verbose: int) -> int:
     command = [sys.executable, "-m", "monitor", "run", "--config", str(config)]
     if verbose:
         command.append("--verbose")
@@ -36,7 +37,9 @@ def _run_child(config: Path, verbose: bool) -> int:
     return completed.returncode
 
 
-def run_demo(folder: Path, *, verbose: bool = False) -> int:
+def run_demo(folder: Path, *, verbose: int = 0, serve: bool = False) -> int:
+    """Three runs against the demo site (before, after, after again), then what they found.
+    With ``serve`` the site stays up afterwards, until Ctrl-C, for trying other commands on it."""
     if not (SITE / "before").is_dir() or not (SITE / "after").is_dir():
         raise MonitorError(f"the demo site is missing from {SITE}; reinstall dfe-monitor")
     folder = folder.resolve()
@@ -60,6 +63,16 @@ def run_demo(folder: Path, *, verbose: bool = False) -> int:
         code = _run_child(config, verbose)
         if code != EXIT_OK:
             raise MonitorError(f"the third demo run failed with exit code {code}")
+        _summarise(folder, config)
+        if serve:
+            _keep_serving(server, config)
+            return EXIT_OK
+    print("\nThe demo site has stopped, so this configuration now points at nothing. To keep it")
+    print("running and try `run`, `schedule` and `status` against it: dfe-monitor demo --serve")
+    return EXIT_OK
+
+
+def _summarise(folder: Path, config: Path) -> None:
     changes = subprocess.run(
         [sys.executable, "-m", "monitor", "changes", "--json", "--config", str(config)],
         check=True,
@@ -81,4 +94,18 @@ def run_demo(folder: Path, *, verbose: bool = False) -> int:
     print(f"Database:       {folder / 'monitor.db'}")
     print(f"Configuration:  {config}")
     print(f"Try: dfe-monitor changes --json --config {config}")
-    return EXIT_OK
+
+
+def _keep_serving(server: FixtureServer, config: Path) -> None:
+    """Serve the demo site (its 'after' state) until Ctrl-C, saying what to try."""
+    print(f"\nThe demo site stays up at {server.url} (state: after). Try, in another terminal:")
+    print(f"  dfe-monitor run --config {config}")
+    print(f"  dfe-monitor status --config {config}")
+    print(f"  dfe-monitor schedule --config {config}          # checks on its cron; Ctrl-C stops it")
+    print(f"  curl '{server.url}/_control/state?name=before'   # switch the site back, then run again")
+    print("Press Ctrl-C to stop the site.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\ndemo site stopped")

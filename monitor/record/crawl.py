@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.config import Config
+from monitor.console import NO_PROGRESS, Progress
 from spiders.items import Capture, CrawlPlan
 from storage import repo
 from storage.db import Database, DatabaseCorrupt, Session, StorageFailure
@@ -30,8 +31,9 @@ class StorageSink:
     no-change run of thousands of targets. ``close()`` stores what is left.
     """
 
-    def __init__(self, db: Database, run_id: int, now: Callable[[], datetime]) -> None:
+    def __init__(self, db: Database, run_id: int, now: Callable[[], datetime], progress: Progress = NO_PROGRESS) -> None:
         self.db = db
+        self.progress = progress
         self.run_id = run_id
         self.now = now
         self.successes = 0
@@ -54,6 +56,7 @@ class StorageSink:
             self.failures += 1
             self.search_failures += capture.role == "search"
             self.first_error = self.first_error or f"{capture.url}: {capture.error or capture.status}"
+        self.progress.advance()
         if not self.pending:
             self.pending_since = time.monotonic()
         self.pending.append((self.now(), capture))
@@ -100,7 +103,7 @@ def _store(session: Session, run_id: int, when: datetime, capture: Capture) -> N
     )
 
 
-def crawl(plan: CrawlPlan, config: Config, sink: Callable[[Capture], None], *, verbose: bool = False) -> dict[str, Any]:
+def crawl(plan: CrawlPlan, config: Config, sink: Callable[[Capture], None], *, verbose: int = 0) -> dict[str, Any]:
     """Run the spider to completion in this process; returns Scrapy's stats.
 
     SIGTERM or SIGINT stops the crawl within about two seconds, whatever it is waiting for (see
@@ -129,12 +132,12 @@ def crawl(plan: CrawlPlan, config: Config, sink: Callable[[Capture], None], *, v
         allowed_hosts=tuple(f.allowed_hosts),
         concurrency=f.concurrency,
         concurrency_per_host=f.concurrency_per_host,
-        log_level="INFO" if verbose else "ERROR",
+        log_level="INFO" if verbose >= 2 else "ERROR",  # Scrapy's own dumps: -vv
     )
     settings["LOG_INSTALL_ROOT_HANDLER"] = False  # the CLI's handler is the only one
     process = CrawlerProcess(settings)
     # Scrapy resets its loggers to DEBUG; cron wants errors only unless asked.
-    logging.getLogger("scrapy").setLevel(logging.INFO if verbose else logging.ERROR)
+    logging.getLogger("scrapy").setLevel(logging.INFO if verbose >= 2 else logging.ERROR)
     crawler = process.create_crawler(GovukSpider)
     process.crawl(crawler, plan=plan, sink=sink)
     with _stop_on_signals(crawler):

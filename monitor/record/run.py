@@ -7,13 +7,16 @@ once per process (the scheduler starts a child ``dfe-monitor run`` for every che
 from __future__ import annotations
 
 import contextlib
+import difflib
 import logging
 import os
-from collections.abc import Callable, Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from monitor.config import Config
+from monitor.console import NO_PROGRESS, Progress
 from monitor.document.files.safety import Limits
 from monitor.errors import (
     MonitorError,
@@ -28,6 +31,7 @@ from monitor.record.connect import database_errors, open_database
 from monitor.record.crawl import StorageSink, crawl
 from monitor.record.discovery import discover_new
 from monitor.record.plan import build_plan
+from monitor.record.reach import preflight
 from monitor.record.result import RunCounts, RunResult
 from monitor.record.versions import Processor, ProcessSettings
 from storage import repo
@@ -54,24 +58,26 @@ def process_settings(config: Config) -> ProcessSettings:
     )
 
 
-def run_once(config: Config, *, only: Sequence[str] | None = None, now: Callable[[], datetime] = utcnow, verbose: bool = False, locked: bool = False) -> RunResult:
+def run_once(config: Config, *, only: Sequence[str] | None = None, now: Callable[[], datetime] = utcnow, verbose: int = 0, locked: bool = False, progress: Progress = NO_PROGRESS) -> RunResult:
     """One check of every target (or of the targets named in ``only``) and of discovery.
 
     Takes the run lock unless the caller already holds it (``locked=True``).
     """
+    if not locked:
+        preflight(config)  # a first run that can reach nothing creates nothing
     with contextlib.nullcontext() if locked else run_lock(config):
         db = open_database(config)
         try:
             with database_errors(config, "write to", "; the feed was left as it was"):
-                return _run_locked(config, db, only, now, verbose)
+                return _run_locked(config, db, only, now, verbose, progress)
         finally:
             db.dispose()
 
 
-def _run_locked(config: Config, db: Database, only: Sequence[str] | None, now: Callable[[], datetime], verbose: bool) -> RunResult:
+def _run_locked(config: Config, db: Database, only: Sequence[str] | None, now: Callable[[], datetime], verbose: int, progress: Progress) -> RunResult:
     started = now()
     with db.read() as session:
-        check_target_names(session, only)
+        check_target_names(session, config, only)
     with db.write() as session:
         aborted = repo.abort_stale_runs(session, started)
         if aborted:
@@ -80,10 +86,13 @@ def _run_locked(config: Config, db: Database, only: Sequence[str] | None, now: C
         run_id = repo.start_run(session, started, os.getpid(), "run" if not only else "run --target")
     result = RunResult(run_id=run_id, status=RunStatus.RUNNING, counts=RunCounts(), feed_path=str(config.feed_path))
     try:
-        return _check(config, db, only, now, verbose, result)
+        return _check(config, db, only, now, verbose, result, progress)
     except MonitorError as exc:
         _finish(db, result, RunStatus.ABORTED if isinstance(exc, RunStopped) else RunStatus.FAILED, now(), str(exc))
         raise
+    except KeyboardInterrupt:
+        _finish(db, result, RunStatus.ABORTED, now(), "interrupted")
+        raise RunStopped("the run was interrupted; what it had fetched and read is kept, and the feed was left as it was") from None
     except (StorageFailure, DatabaseCorrupt) as exc:  # reported by run_once, not a bug
         _finish(db, result, RunStatus.FAILED, now(), str(exc))
         raise
@@ -92,11 +101,12 @@ def _run_locked(config: Config, db: Database, only: Sequence[str] | None, now: C
         raise
 
 
-def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callable[[], datetime], verbose: bool, result: RunResult) -> RunResult:
+def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callable[[], datetime], verbose: int, result: RunResult, progress: Progress) -> RunResult:
     run_id = result.run_id
     with db.read() as session:
         plan = build_plan(session, config, only)
-    sink = StorageSink(db, run_id, now)
+    sink = StorageSink(db, run_id, now, progress)
+    progress.stage("fetching")
     try:
         stats = crawl(plan, config, sink, verbose=verbose)
     finally:
@@ -111,14 +121,15 @@ def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callab
         raise RunStopped(f"the run was stopped ({stats.get('finish_reason')}) before the crawl finished; nothing was processed and the feed was left as it was")
 
     processed_at = now()
-    processor = Processor(db, process_settings(config), run_id, processed_at)
+    processor = Processor(db, process_settings(config), run_id, processed_at, progress=progress)
     if not sink.successes:
         first = sink.first_error or "no request got an answer"
         raise NothingFetched(f"nothing could be fetched ({sink.failures} requests failed; first error: {first}); the database's versions and the feed were left as they were")
-    if only is None:
-        discover_new(db, config, run_id, processor, processed_at)
-    urls = [t.target_url for t in plan.targets] if only is not None else None
-    counts = processor.process(urls)
+    with stop_raises_run_stopped():
+        if only is None:
+            discover_new(db, config, run_id, processor, processed_at)
+        urls = [t.target_url for t in plan.targets] if only is not None else None
+        counts = processor.process(urls)
     result.counts = counts
     result.errors = counts.errors
     result.status = RunStatus.PARTIAL if counts.failed else RunStatus.COMPLETED
@@ -137,16 +148,34 @@ def _finish(db: Database, result: RunResult, status: RunStatus, when: datetime, 
         log.warning("could not record the end of run %d in the database", result.run_id)
 
 
-def check_target_names(session: Session, only: Sequence[str] | None) -> None:
-    """``--target`` names must name known targets: a typo is a usage error, not an empty run."""
+def check_target_names(session: Session, config: Config, only: Sequence[str] | None) -> None:
+    """``--target`` names must name known targets (configured, or found by discovery): a typo is
+    a usage error with a "did you mean", not an empty run."""
     if not only:
         return
-    targets = repo.active_targets(session)
-    known = {t.name for t in targets} | {t.url for t in targets}
+    names = {t.name for t in config.targets} | {t.name for t in repo.active_targets(session)}
+    known = names | {t.url for t in config.targets} | {t.url for t in repo.active_targets(session)}
     unknown = [name for name in only if name not in known]
     if unknown:
-        names = ", ".join(sorted(t.name for t in targets)[:10])
-        raise UsageError(f"--target {unknown[0]!r} names no watched target (known: {names})")
+        close = difflib.get_close_matches(unknown[0], sorted(names), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else "; `dfe-monitor status` lists every target"
+        raise UsageError(f"--target {unknown[0]!r} names no watched target{hint}")
+
+
+@contextlib.contextmanager
+def stop_raises_run_stopped() -> Iterator[None]:
+    """After the crawl, SIGTERM and SIGINT stop the run between targets' transactions: the run is
+    recorded aborted (exit 143) and what was read so far is kept."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise RunStopped(f"the run was stopped ({signal.Signals(signum).name}) while reading what it fetched; what was read is kept, and the feed was left as it was")
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _summary(result: RunResult) -> dict[str, Any]:

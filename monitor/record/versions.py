@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from datetime import datetime
 
 from monitor.compare.document import ChangeReport, diff_documents
 from monitor.compare.wording import sentence
+from monitor.console import NO_PROGRESS, Progress
 from monitor.document.assemble import (
     NORMALISER_VERSION,
     FetchView,
@@ -48,11 +51,14 @@ from monitor.record.health import (
     after_success,
     health_of,
 )
+from monitor.record.report import Tally, outcome, target_line
 from monitor.record.result import RunCounts
 from monitor.research.index import index_version
 from storage import repo
 from storage.db import Database, Session
 from storage.rows import FetchRow, TargetRow, VersionRow
+
+log = logging.getLogger("dfe-monitor.run")
 
 BodyOf = Callable[[str], bytes]
 StoredBodyOf = Callable[[str], "bytes | None"]
@@ -92,8 +98,9 @@ def fetch_view(fetch: FetchRow) -> FetchView:
 class Processor:
     """Processes one run's fetches. ``now`` is the run's detection time."""
 
-    def __init__(self, db: Database, settings: ProcessSettings, run_id: int, now: datetime, extractor: Callable[..., FileContent] = extract_file) -> None:
+    def __init__(self, db: Database, settings: ProcessSettings, run_id: int, now: datetime, extractor: Callable[..., FileContent] = extract_file, progress: Progress = NO_PROGRESS) -> None:
         self.db = db
+        self.progress = progress
         self.settings = settings
         self.run_id = run_id
         self.now = now
@@ -106,22 +113,24 @@ class Processor:
         current version was last confirmed from (same bytes, or 304s, and the same normaliser)
         is not read again: it is unchanged, and all of those are marked in one statement."""
         with self.db.read() as session:
-            by_target: dict[str, list[FetchView]] = defaultdict(list)
+            rows: dict[str, list[FetchRow]] = defaultdict(list)
             for fetch in repo.fetches_of_run(session, self.run_id):
                 if fetch.target_url:
-                    by_target[fetch.target_url].append(fetch_view(fetch))
-            targets = repo.active_targets(session)
+                    rows[fetch.target_url].append(fetch)
+            targets = [t for t in repo.active_targets(session) if t.url in rows and (target_urls is None or t.url in target_urls)]
         unchanged: list[int] = []
+        self.progress.stage("reading", len(targets))
         for target in targets:
-            fetches = by_target.get(target.url)
-            if fetches is None or (target_urls is not None and target.url not in target_urls):
-                continue
+            started, before = time.monotonic(), Tally.of(self.counts)
+            fetches = [fetch_view(f) for f in rows[target.url]]
             if target.captures_key is not None and target.state == TargetState.OK and target.captures_key == captures_key(fetches, self._context(target)):
                 self.counts.checked += 1
                 self.counts.unchanged += 1
                 unchanged.append(target.id)
-                continue
-            self.process_target(target.id, fetches)
+            else:
+                self.process_target(target.id, fetches)
+            log.info("%s", target_line(target.name, outcome(before, self.counts), rows[target.url], time.monotonic() - started))
+            self.progress.advance()
         if unchanged:
             with self.db.write() as session:
                 repo.mark_unchanged(session, unchanged, self.now)

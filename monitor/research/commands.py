@@ -17,7 +17,7 @@ from typing import Any
 
 from monitor.errors import EXIT_OK, UsageError
 
-Handler = Callable[[argparse.Namespace, bool], int]
+Handler = Callable[[argparse.Namespace, int], int]
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -82,7 +82,7 @@ def _reading(args: argparse.Namespace, work: Callable[[Any, Any], int]) -> int:
         db.dispose()
 
 
-def cmd_changes(args: argparse.Namespace, verbose: bool) -> int:
+def cmd_changes(args: argparse.Namespace, verbose: int) -> int:
     from monitor.publish.records import change_record
     from monitor.record.connect import database_errors, open_readonly
     from monitor.research.filters import check_category, parse_since, resolve_target
@@ -118,7 +118,7 @@ def cmd_changes(args: argparse.Namespace, verbose: bool) -> int:
     return EXIT_OK
 
 
-def cmd_show(args: argparse.Namespace, verbose: bool) -> int:
+def cmd_show(args: argparse.Namespace, verbose: int) -> int:
     from monitor.research.filters import parse_id
     from monitor.research.show import show, show_lines
 
@@ -135,7 +135,7 @@ def cmd_show(args: argparse.Namespace, verbose: bool) -> int:
     return _reading(args, work)
 
 
-def cmd_history(args: argparse.Namespace, verbose: bool) -> int:
+def cmd_history(args: argparse.Namespace, verbose: int) -> int:
     from monitor.research.history import history, history_lines
 
     def work(config: Any, db: Any) -> int:
@@ -149,7 +149,7 @@ def cmd_history(args: argparse.Namespace, verbose: bool) -> int:
     return _reading(args, work)
 
 
-def cmd_diff(args: argparse.Namespace, verbose: bool) -> int:
+def cmd_diff(args: argparse.Namespace, verbose: int) -> int:
     from monitor.record.run import process_settings
     from monitor.research.diff import diff_versions
     from monitor.research.filters import parse_id
@@ -172,7 +172,7 @@ def cmd_diff(args: argparse.Namespace, verbose: bool) -> int:
     return _reading(args, work)
 
 
-def cmd_search(args: argparse.Namespace, verbose: bool) -> int:
+def cmd_search(args: argparse.Namespace, verbose: int) -> int:
     from monitor.research.filters import check_category, parse_since
     from monitor.research.search import parse_query, search, search_lines
     from storage import index
@@ -195,7 +195,7 @@ def cmd_search(args: argparse.Namespace, verbose: bool) -> int:
     return _reading(args, work)
 
 
-def cmd_export(args: argparse.Namespace, verbose: bool) -> int:
+def cmd_export(args: argparse.Namespace, verbose: int) -> int:
     from monitor.research.export import FORMATS, export
     from monitor.research.filters import parse_since
 
@@ -213,7 +213,7 @@ def cmd_export(args: argparse.Namespace, verbose: bool) -> int:
     return _reading(args, work)
 
 
-def cmd_reindex(args: argparse.Namespace, verbose: bool) -> int:
+def cmd_reindex(args: argparse.Namespace, verbose: int) -> int:
     from monitor.lock import run_lock
     from monitor.record.connect import database_errors, open_database
     from monitor.record.run import utcnow
