@@ -209,10 +209,11 @@ def test_hostile_files_are_refused_or_killed_kept_as_bytes_and_detected_by_hash(
         "cyclic-pages.pdf": "could not read pdf file: PdfReadError: Detected cyclic page references.",
         "deep-nesting.pdf": "pdf file is nested too deeply to read",
     }
+    bounded = f"extraction timed out after {timeout} s"  # on a loaded machine, the time limit may come first
     for name, start in expected.items():
         hostile_bytes = files[name][1]
         found = [error for key, error in errors.items() if key.startswith(f"{len(hostile_bytes)}:")]
-        assert any(error.startswith(start) for error in found), (name, found)
+        assert any(error.startswith((start, bounded) if name == "deep-nesting.pdf" else start) for error in found), (name, found)
         assert s.count("blobs", "size = ?", len(hostile_bytes)) == 1, f"{name}: raw bytes not kept"
     [change] = s.changes()
     details = json.loads(s.sql("SELECT details FROM changes")[0][0])

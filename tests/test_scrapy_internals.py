@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -106,8 +107,11 @@ def test_the_crawl_checks_before_it_starts(monkeypatch, tmp_path):
 
 def test_a_run_on_a_scrapy_without_an_internal_stops_with_that_one_line(tmp_path):
     """`dfe-monitor run` in a child process whose Scrapy lacks ``Downloader._latercall``."""
+    listener = socket.socket()  # something to connect to: a first run checks that much before it starts
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
     config = tmp_path / "config.toml"
-    config.write_text(config_for("http://127.0.0.1:9"))
+    config.write_text(config_for(f"http://127.0.0.1:{listener.getsockname()[1]}"))
     program = (
         "import sys\n"
         "from scrapy.core.downloader import Downloader\n"
@@ -115,7 +119,8 @@ def test_a_run_on_a_scrapy_without_an_internal_stops_with_that_one_line(tmp_path
         "from monitor.cli import main\n"
         "sys.exit(main(['run', '--config', sys.argv[1]]))\n"
     )
-    result = subprocess.run([sys.executable, "-c", program, str(config)], capture_output=True, text=True, timeout=120, env=os.environ)
+    with listener:
+        result = subprocess.run([sys.executable, "-c", program, str(config)], capture_output=True, text=True, timeout=120, env=os.environ)
     assert result.returncode == 70, result.stderr
     assert result.stdout == ""
     expected = f"dfe-monitor: Scrapy {scrapy.__version__} lacks Downloader._latercall(slot), which dfe-monitor relies on (tested with Scrapy {TESTED_SCRAPY}); install scrapy=={TESTED_SCRAPY}.* or report it"
