@@ -24,7 +24,7 @@ GONE_STATUSES = (404, 410)
 # extract/govuk.py, extract/html.py or here). Versions record it; the first run of new code
 # re-derives the last version from its own captures first, so better extraction is never
 # reported as a change to the page (a "technical" version, kept out of the feed).
-NORMALISER_VERSION = 1
+NORMALISER_VERSION = 2
 
 
 @dataclass(frozen=True)
