@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.compare.document import ChangeReport, diff_documents
-from monitor.compare.wording import sentence
 from monitor.document.assemble import (
     NORMALISER_VERSION,
     FetchView,
@@ -310,7 +309,9 @@ def _report_change(report: ChangeReport, kind: ChangeKind, old_id: int, new_id: 
     return ChangeSpec(
         kind,
         report.headline + suffix,
-        sentence(report.headline) + (" No change note: silent edit." if report.silent_edit else ""),
+        report.summary,
+        parts=report.headline_parts,
+        title_suffix=suffix,
         silent_edit=report.silent_edit,
         change_note=note,
         details=report.to_dict(),
