@@ -234,3 +234,27 @@ def test_details_of_the_wrong_type_is_a_per_target_error():
     item = load("publication/withdrawn_publication")
     with pytest.raises(ExtractionError, match="details is a list"):
         load_item(json.dumps({**item, "details": []}).encode())
+
+
+# Today's markup of the same components (govuk_publishing_components' attachment and
+# attachment_link templates), as GOV.UK renders an attachment embedded in body text.
+CURRENT_MARKUP = """<div class="govspeak"><p>The register lists every request.</p>
+<section class="gem-c-attachment govuk-!-display-none-print" data-module="ga4-link-tracker">
+  <div class="gem-c-attachment__thumbnail"><a class="govuk-link" tabindex="-1" aria-hidden="true" href="https://assets.publishing.service.gov.uk/media/5f1/requests.csv"><svg></svg></a></div>
+  <div class="gem-c-attachment__details">
+    <h3 class="gem-c-attachment__title"><a class="govuk-link gem-c-attachment__link" href="https://assets.publishing.service.gov.uk/media/5f1/requests.csv">NPD requests: register</a></h3>
+    <p class="gem-c-attachment__metadata"><span class="gem-c-attachment__attribute"><abbr title="Comma-separated Values" class="gem-c-attachment__abbr">CSV</abbr></span>, <span class="gem-c-attachment__attribute">12 KB</span></p>
+    <p class="gem-c-attachment__metadata"><a class="govuk-link" aria-label="View NPD requests: register online" href="https://www.gov.uk/media/5f1/requests.csv/preview">View online</a></p>
+  </div>
+</section>
+<p>Read the <span class="gem-c-attachment-link"><a class="govuk-link" href="https://assets.publishing.service.gov.uk/media/6a2/guide.pdf">NPD user guide</a> (<span class="gem-c-attachment-link__attribute"><abbr title="Portable Document Format" class="gem-c-attachment-link__abbr">PDF</abbr></span>, <span class="gem-c-attachment-link__attribute">1.2 MB</span>)</span> first.</p></div>"""
+
+
+def test_current_attachment_markup_in_body_text():
+    item = {"title": "NPD requests", "base_path": "/government/publications/npd", "schema_name": "publication", "details": {"body": CURRENT_MARKUP}}
+    doc = document_from_item(item, f"{GOVUK}/government/publications/npd", base_url=GOVUK)
+    assert files(doc) == [
+        ("NPD requests: register", "https://assets.publishing.service.gov.uk/media/5f1/requests.csv", "CSV"),
+        ("NPD user guide", "https://assets.publishing.service.gov.uk/media/6a2/guide.pdf", "PDF"),
+    ]
+    assert texts(doc) == ["The register lists every request.", "Read the NPD user guide first."]
