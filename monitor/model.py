@@ -139,6 +139,15 @@ class Withdrawn:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """Something a page states apart from its text: a statistics release's date and status, a
+    consultation's opening and closing dates ("Release date": "20 January 2016 9:30am")."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
 class LinkedDocument:
     """A document linked from a collection page."""
 
@@ -158,6 +167,7 @@ class Document:
     attachments: tuple[Attachment, ...] = ()
     change_notes: tuple[ChangeNote, ...] = ()
     linked_documents: tuple[LinkedDocument, ...] = ()
+    facts: tuple[Fact, ...] = ()
     public_updated_at: str | None = None
     withdrawn: Withdrawn | None = None
     base_path: str | None = None
@@ -192,6 +202,7 @@ def document_from_json(text: str | bytes) -> Document:
         attachments=tuple(Attachment(**a) for a in data.get("attachments", ())),
         change_notes=tuple(ChangeNote(**c) for c in data.get("change_notes", ())),
         linked_documents=tuple(LinkedDocument(**d) for d in data.get("linked_documents", ())),
+        facts=tuple(Fact(**f) for f in data.get("facts", ())),
         public_updated_at=data.get("public_updated_at"),
         withdrawn=Withdrawn(**withdrawn) if withdrawn else None,
         base_path=data.get("base_path"),

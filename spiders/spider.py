@@ -21,7 +21,13 @@ from twisted.python.failure import Failure
 
 from monitor.govuk.items import attachments_from_item, parent_path
 from monitor.govuk.pages import page_attachments
-from monitor.govuk.search import SEARCH_FIELDS, new_results, read_search_page
+from monitor.govuk.search import (
+    SEARCH_FIELDS,
+    any_unknown,
+    new_results,
+    read_search_page,
+    tracked_urls,
+)
 from monitor.govuk.urls import host_allowed
 from spiders.answers import body_problem, describe_failure, is_json
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
@@ -39,6 +45,7 @@ class GovukSpider(scrapy.Spider):
         self.plan = plan
         self.sink = sink
         self.known_urls: set[str] = set(plan.known_urls)
+        self.seen_by_entry: dict[str, set[str]] = {}  # each search's own results so far
         self.base = plan.base_url.rstrip("/")
 
     async def start(self) -> AsyncIterator[Request]:
@@ -155,13 +162,17 @@ class GovukSpider(scrapy.Spider):
         page = read_search_page(response.body, self.base)
         if page is None:
             return
-        fresh = new_results(page.results, self.base, self.known_urls)
-        for result in fresh:
+        # Each new page is fetched once, whichever search found it first; each search pages on
+        # while its own results hold pages not tracked before this run.
+        for result in new_results(page.results, self.base, self.known_urls):
             url = result.url(self.base)
             plan = TargetPlan(target_url=url, fetch_url=url, api_url=f"{self.base}/api/content{result.path}")
             yield self._request(plan.api_url or url, self.on_api, "api", plan)
         next_start = start + page.listed
-        if fresh and page.listed and next_start < min(page.total, entry.max_results):
+        seen = self.seen_by_entry.setdefault(entry.key, set(self.plan.known_urls))
+        unknown = any_unknown(page.results, self.base, seen)
+        seen.update(tracked_urls(result.url(self.base) for result in page.results))
+        if unknown and page.listed and next_start < min(page.total, entry.max_results):
             yield self._search_request(entry, next_start)
 
     def on_error(self, failure: Failure) -> Iterator[Capture]:

@@ -228,6 +228,36 @@ def validators_for(session: Session, urls: Iterable[str]) -> dict[str, tuple[str
     return result
 
 
+GONE_STATUSES = (404, 410)
+
+
+def file_gone_streak(session: Session, url: str, up_to_run_id: int, enough: int) -> int:
+    """How many runs in a row, up to and including ``up_to_run_id``, answered 404/410 to the
+    file ``url`` (role ``attachment``). A run with any good answer (200, 304) ends the streak;
+    a run where the file could not be fetched at all (a timeout, a 500) neither counts nor ends
+    it. Stops counting at ``enough``."""
+    query = (
+        select(Fetch.run_id, Fetch.status, Fetch.error, Fetch.sha256)
+        .where(Fetch.url == url, Fetch.role == "attachment", Fetch.run_id <= up_to_run_id)
+        .order_by(Fetch.id.desc())
+        .limit(max(enough, 1) * 8)
+    )
+    verdicts: dict[int, bool] = {}  # run -> answered gone (False: answered with the file)
+    for run_id, status, error, sha in session.execute(query):
+        if status in GONE_STATUSES:
+            verdicts.setdefault(run_id, True)
+        elif sha is not None and error is None:
+            verdicts[run_id] = False
+    streak = 0
+    for run_id in sorted(verdicts, reverse=True):
+        if not verdicts[run_id]:
+            break
+        streak += 1
+        if streak >= enough:
+            break
+    return streak
+
+
 def fetches_of_run(session: Session, run_id: int, target_url: str | None = None) -> list[FetchRow]:
     """Every fetch of a run in request order (only those made for ``target_url`` if given)."""
     query = select(Fetch).where(Fetch.run_id == run_id)

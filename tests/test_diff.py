@@ -148,7 +148,7 @@ def test_new_quarterly_workbook_is_compared_with_last_quarter():
     [event] = report.attachments
     assert event.op == "added" and event.compared_with == "DfE external data shares: January to March 2026"
     assert [r["Reference"] for r in event.file_diff["tables"][0]["rows_added"]] == ["DS00752"]
-    assert report.headline.startswith("new file DfE external data shares: April to June 2026 (1 row added")
+    assert report.headline.startswith("new file: DfE external data shares: April to June 2026 (1 row added")
 
 
 def test_pdf_replaced_at_a_new_url_is_one_event_not_two():

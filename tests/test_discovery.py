@@ -66,7 +66,7 @@ def discovery_lines(config: Path) -> list[str]:
 
 
 def result(path: str, title: str) -> dict[str, str]:
-    return {"title": title, "link": path, "description": f"About {title}", "format": "publication"}
+    return {"title": title, "link": path, "description": f"{title}: data from the national pupil database", "format": "publication"}
 
 
 @pytest.fixture
@@ -152,3 +152,91 @@ def test_a_failed_search_is_not_a_baseline_and_adds_nothing(site, tmp_path):
     assert changes(config) == []
     assert query(tmp_path, "SELECT count(*) FROM targets") == [(3,)]
     assert discovery_lines(config)[1].split()[-2:] == ["2", "ok"]
+
+
+# -- categories: each entry's own results, the first entry in config order wins -------------------
+
+NPD_ONLY = "/government/publications/npd-privacy-notice"
+CENSUS_ONLY = "/government/publications/school-census-2027-guide"
+BOTH = "/government/publications/school-census-and-the-national-pupil-database"
+ENTRIES = [{"query": "school census", "category": "census-guidance"}, {"query": "national pupil database", "category": "release-register"}]
+
+
+def _described(path: str, title: str, description: str) -> dict[str, str]:
+    return {"title": title, "link": path, "description": description, "format": "publication"}
+
+
+@pytest.fixture
+def two_entries(tmp_path):
+    site = Site(tmp_path / "site")
+    state = site.state("before")
+    state.robots()
+    state.item(A, title="Privacy notice")
+    for path, title in ((NPD_ONLY, "NPD privacy notice"), (CENSUS_ONLY, "School census 2027 guide"), (BOTH, "How the school census feeds the NPD")):
+        state.item(path, title=title)
+    state.search([
+        _described(NPD_ONLY, "NPD privacy notice", "How the national pupil database uses your data."),
+        _described(CENSUS_ONLY, "School census 2027 guide", "What schools return in the census."),
+        _described(BOTH, "How the school census feeds the NPD", "School census returns become national pupil database records."),
+    ])
+    with FixtureServer(site.root) as server:
+        config = tmp_path / "config.toml"
+        config.write_text(config_text(server.url, [("Privacy notice", A, "privacy-notice")], discover=ENTRIES))
+        yield server, config
+
+
+def test_each_entry_categorises_its_own_results_and_a_shared_one_goes_to_the_first_in_config_order(two_entries, tmp_path):
+    server, config = two_entries
+    run(config)
+    assert sorted(query(tmp_path, "SELECT url, category, discovered_by FROM targets WHERE source = 'discovered'")) == sorted([
+        (f"{server.url}{NPD_ONLY}", "release-register", "national pupil database|department-for-education|"),
+        (f"{server.url}{CENSUS_ONLY}", "census-guidance", "school census|department-for-education|"),
+        (f"{server.url}{BOTH}", "census-guidance", "school census|department-for-education|"),
+    ])
+    # every discovered page fetched once, whichever search found it first
+    assert [r.path for r in server.requests].count(f"/api/content{BOTH}") == 1
+
+
+def test_the_order_searches_are_answered_in_does_not_decide_a_category(two_entries, tmp_path):
+    """The second entry's search answered first (as a concurrent crawl may): same categories."""
+    from datetime import UTC, datetime
+
+    from monitor.demo.server import matching
+    from monitor.record.connect import open_database
+    from monitor.record.discovery import discover_new
+    from monitor.record.run import process_settings
+    from monitor.record.versions import Processor
+    from storage import repo
+
+    server, config_path = two_entries
+    config = load_config(config_path)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    every = json.loads((tmp_path / "site" / "before" / "api" / "search.json").read_text())["results"]
+    answers = {entry.key: {"results": matching(every, entry.query), "total": 2} for entry in config.discover}
+    db = open_database(config)
+    try:
+        with db.write() as session:
+            run_id = repo.start_run(session, now, 1)
+            for entry in reversed(config.discover):
+                body = json.dumps(answers[entry.key]).encode()
+                repo.record_fetch(session, run_id, now, body, target_url=None, role="search", url=f"{server.url}{SEARCH}?q={entry.query}", status=200, meta=json.dumps({"discover_key": entry.key}))
+        discover_new(db, config, run_id, Processor(db, process_settings(config), run_id, now), now)
+        with db.read() as session:
+            categories = {t.url.removeprefix(server.url): t.category for t in repo.all_targets(session) if t.source == "discovered"}
+    finally:
+        db.dispose()
+    assert categories[BOTH] == "census-guidance"
+    assert categories[NPD_ONLY] == "release-register"
+
+
+def test_the_search_stand_in_answers_each_query_with_its_own_results(two_entries):
+    server, _ = two_entries
+    import urllib.request
+
+    def links(q: str) -> list[str]:
+        with urllib.request.urlopen(f"{server.url}{SEARCH}?q={q.replace(' ', '+')}&count=10") as answer:
+            return [r["link"] for r in json.loads(answer.read())["results"]]
+
+    assert links("school census") == [CENSUS_ONLY, BOTH]
+    assert links("national pupil database") == [NPD_ONLY, BOTH]
+    assert links("") == [NPD_ONLY, CENSUS_ONLY, BOTH]

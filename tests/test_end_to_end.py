@@ -78,7 +78,8 @@ def test_every_run_exits_zero_with_a_summary(demo):
     for result in demo["runs"]:
         assert result.returncode == 0, result.stderr
         assert result.stderr == ""
-    assert "19 baseline" in demo["runs"][0].stdout
+    # 14 configured targets and the 3 publications the searches find that are not among them
+    assert "17 baseline, 3 discovered" in demo["runs"][0].stdout
     assert "9 changed, 0 failed" in demo["runs"][1].stdout
     assert "0 changed, 0 failed" in demo["runs"][2].stdout
 
@@ -142,7 +143,8 @@ def test_register_entry_names_the_new_rows_of_this_quarter(demo):
     content = entry_for(demo, "/government/publications/dfe-external-data-shares")
     for reference in ("DS00797", "DS00798", "HO0013", "HO0014", "PO0009", "DS00761"):
         assert reference in content
-    assert "compared with “DfE external data shares: April to June 2026”" in html.unescape(content)
+    assert "compared with the previous edition, “DfE external data shares: April to June 2026” (still listed)" in html.unescape(content)
+    assert "previously at" not in content and "previously titled" not in content
     assert "nationality; country of birth" in content
     assert "DS00792" not in content  # last quarter's additions are not news
 
@@ -155,6 +157,43 @@ def test_cbds_entry_shows_rows_and_the_new_pdf_section(demo):
     assert "10.2 Keeping data secure" not in content  # the contents page is not read as headings
     assert "School_census_2026_to_2027_guide_v1.1.pdf" in content
     assert "(XLSX/ODS)" in content
+
+
+TITLES = {
+    "/government/publications/dfe-external-data-shares": "DfE external data shares — new file: July to September 2026 (5 rows added, 1 changed), with change note",
+    "/government/collections/national-pupil-database": "National pupil database collection — document added: requests approved in 2026, with change note",
+    "/government/publications/data-protection-and-privacy-privacy-notices": "Privacy notice model documents for schools — file replaced: Privacy notice for pupils (model document), no change note",
+    "/government/publications/common-basic-data-set-cbds-database": "Common basic data set (CBDS) database — file replaced (1 row removed, 1 changed); and 1 more change, no change note",
+}
+
+
+def test_titles_say_what_happened_in_at_most_120_characters(demo):
+    found = by_path(demo, demo["changes"][1])
+    assert {path: found[path]["title"] for path in TITLES} == TITLES
+    assert all(len(record["title"]) <= 120 for record in demo["changes"][1])
+
+
+def test_retention_cut_and_a_dated_nationality_rule_are_high_priority(demo):
+    found = by_path(demo, demo["changes"][1])
+    notice = found["/government/publications/data-protection-and-privacy-privacy-notices"]
+    assert (notice["priority"], notice["terms"]) == ("high", ["retention"])  # "retain" in its heading
+    census = found["/guidance/complete-the-school-census"]
+    assert census["priority"] == "high" and census["terms"] == ["nationality", "country of birth"]
+    assert b"&lt;mark&gt;retain&lt;/mark&gt;" in demo["feed"]  # marked in the entry's HTML
+
+
+def test_the_new_guide_is_filed_under_the_search_that_found_it(demo):
+    [new] = [r for r in demo["changes"][1] if r["kind"] == "new"]
+    assert new["category"] == "census-guidance"
+
+
+def test_pdf_at_a_new_address_is_a_replacement_and_empty_sheets_have_no_heading(demo):
+    cbds = html.unescape(entry_for(demo, "/government/publications/common-basic-data-set-cbds-database"))
+    assert "<strong>File replaced at a new address:</strong>" in cbds and "Moved:" not in cbds
+    shares = html.unescape(entry_for(demo, "/government/publications/dfe-external-data-shares"))
+    assert "Sheet “Regular shares”" not in shares and "Sheet “Court orders”" not in shares
+    notices = html.unescape(entry_for(demo, "/government/publications/data-protection-and-privacy-privacy-notices"))
+    assert "Sheet “" not in notices and "Table “" not in notices  # no table changed in the notice
 
 
 def test_docx_entry_quotes_the_changed_sentence(demo):

@@ -82,7 +82,6 @@ def hostile_entry(url: str = "javascript:alert('url')", **kw) -> FeedEntry:
                 "url": "javascript:alert('file_url')",
                 "old_url": "data:text/html,<script>alert('old_url')</script>",
                 "old_title": h("file_old_title"),
-                "compared_with": h("compared_with"),
                 "file_summary": h("file_summary"),
                 "note": h("file_note"),
                 "formats": [h("format")],
@@ -108,7 +107,8 @@ def hostile_entry(url: str = "javascript:alert('url')", **kw) -> FeedEntry:
                     ],
                     "sections": [{"label": h("section_label"), "status": h("section_status"), "sentences_added": [h("sentence_added")], "sentences_removed": [h("sentence_removed")]}],
                 },
-            }
+            },
+            {"op": "added", "title": "x", "url": "https://www.gov.uk/x.ods", "compared_with": h("compared_with")},
         ],
         "documents_added": [{"title": h("document_title"), "group": h("document_group")}],
         "documents_removed": [{"title": h("removed_document")}],

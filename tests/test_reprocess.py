@@ -11,6 +11,7 @@ from sitebuilder import Site, config_text, read_changes
 from support.inprocess import in_process_crawls, run_cli
 
 from monitor.demo.server import FixtureServer
+from monitor.document.assemble import NORMALISER_VERSION
 
 
 def test_versions_from_older_code_are_rederived_not_reported(tmp_path, monkeypatch):
@@ -42,4 +43,4 @@ def test_versions_from_older_code_are_rederived_not_reported(tmp_path, monkeypat
         rows = con.execute("SELECT extractor_version, technical FROM versions ORDER BY id").fetchall()
     finally:
         con.close()
-    assert rows == [(0, 0), (1, 1)]
+    assert rows == [(0, 0), (NORMALISER_VERSION, 1)]

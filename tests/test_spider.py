@@ -37,6 +37,7 @@ def response(url, body=b"", status=200, cls=TextResponse, meta=None, headers=Non
 ITEM = {
     "base_path": "/government/publications/dfe-external-data-shares",
     "title": "DfE external data shares",
+    "schema_name": "html_publication",
     "details": {
         "attachments": [
             {"attachment_type": "file", "url": ODS, "title": "Shares"},
@@ -56,6 +57,11 @@ def test_api_answer_is_captured_and_its_files_and_parent_requested():
     assert capture.body is not None and json.loads(capture.body)["title"] == "DfE external data shares"
     requests = [(r.url, r.meta["dfe_role"]) for r in out[1:]]
     assert requests == [(ODS, "attachment"), (f"{BASE}/api/content/government/publications/parent", "parent")]
+    # only an html_publication keeps its change notes on its parent: a guide's links.parent is a
+    # browse topic, never fetched
+    guide = {**ITEM, "schema_name": "detailed_guide"}
+    out = list(spider().on_api(response(API, json.dumps(guide).encode())))
+    assert [r.meta["dfe_role"] for r in out[1:]] == ["attachment"]
 
 
 def test_no_api_item_falls_back_to_the_page():

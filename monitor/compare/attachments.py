@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 
 from monitor.compare.files import diff_files
+from monitor.compare.filewording import compact_file_summary, file_summary
 from monitor.compare.report import AttachmentEvent
-from monitor.compare.wording import compact_file_summary, file_summary
 from monitor.model import Attachment, FileContent
 
 SPREADSHEET_FORMATS = ("ods", "xlsx", "xls", "csv")
@@ -196,12 +196,14 @@ def _compare(op: str, before: Attachment, after: Attachment, files: Mapping[str,
             file_diff = result.to_dict()
             summary = file_summary(result)
             brief = compact_file_summary(result)
+    # A new edition compared with the last one (still listed) did not move or get renamed: only
+    # a file that took another's place has a previous address and title.
     return AttachmentEvent(
         op,
         after.title,
         after.url,
-        old_url=before.url if before.url != after.url else None,
-        old_title=before.title if before.title != after.title else None,
+        old_url=before.url if before.url != after.url and not compared else None,
+        old_title=before.title if before.title != after.title and not compared else None,
         formats=(file_format(after, files),),
         size=after.size,
         compared_with=before.title if compared else None,

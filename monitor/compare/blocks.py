@@ -22,9 +22,9 @@ def diff_blocks(old: Sequence[Block], new: Sequence[Block]) -> tuple[TextChange,
         old_part, new_part = old[a1:a2], new[b1:b2]
         section = _section_at(new, b1) if new_part or b1 < len(new) else _section_at(old, a1)
         if tag == "insert":
-            changes.append(TextChange("added", section, _kinds(new_part), new=tuple(b.text for b in new_part)))
+            changes.append(TextChange("added", section, _kinds(new_part), new=tuple(b.text for b in new_part), block_kinds=tuple(b.kind for b in new_part)))
         elif tag == "delete":
-            changes.append(TextChange("removed", _section_at(old, a1), _kinds(old_part), old=tuple(b.text for b in old_part)))
+            changes.append(TextChange("removed", _section_at(old, a1), _kinds(old_part), old=tuple(b.text for b in old_part), block_kinds=tuple(b.kind for b in old_part)))
         else:
             changes.append(_changed(section, old_part, new_part))
     return tuple(changes)
@@ -43,6 +43,7 @@ def _changed(section: str, old_part: Sequence[Block], new_part: Sequence[Block])
         old=tuple(b.text for b in old_part),
         new=tuple(b.text for b in new_part),
         words=words,
+        block_kinds=tuple(b.kind for b in (new_part if len(new_part) >= len(old_part) else old_part)),
     )
 
 

@@ -1,22 +1,28 @@
 """Compare two Documents: what changed, whether DfE said so, and how to say it in one line.
 
 Pure: Documents and extracted file contents in, a :class:`ChangeReport` out (``report``). Body
-text is compared in ``blocks``, files in ``attachments`` (their contents in ``files``),
-watch-list terms in ``terms``, and the words people read are chosen in ``wording``.
+text is compared in ``blocks``, files in ``attachments`` (their contents in ``files``), dates
+and status in ``facts``, watch-list terms in ``terms``, and the words people read are chosen in
+``wording``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from monitor.compare.attachments import diff_attachments
 from monitor.compare.blocks import diff_blocks
-from monitor.compare.report import ChangeReport
-from monitor.compare.terms import changed_text, find_terms
-from monitor.compare.wording import build_headline
+from monitor.compare.facts import diff_facts
+from monitor.compare.report import ChangeReport, FactChange
+from monitor.compare.terms import changed_text, find_terms, removed_file_text
+from monitor.compare.wording import describe, sentence
 from monitor.model import ChangeNote, Document, FileContent
+
+# Facts GOV.UK states itself when the department acts (a cancellation is announced on the page,
+# a consultation closes on its date): a change to these alone is not a silent edit.
+STATED_FACTS = frozenset({"Status", "Cancellation reason", "Cancelled on"})
 
 
 def diff_documents(
@@ -38,6 +44,7 @@ def diff_documents(
     summary_change = (old.summary, new.summary) if old.summary != new.summary else None
     text_changes = diff_blocks(old.blocks, new.blocks)
     attachments = diff_attachments(old.attachments, new.attachments, files, row_key, file_redirects or {})
+    facts_changed = diff_facts(old.facts, new.facts)
     old_paths, new_paths = {d.path for d in old.linked_documents}, {d.path for d in new.linked_documents}
     documents_added = tuple(d for d in new.linked_documents if d.path not in old_paths)
     documents_removed = tuple(d for d in old.linked_documents if d.path not in new_paths)
@@ -45,8 +52,8 @@ def diff_documents(
     became_withdrawn = new.withdrawn is not None and old.withdrawn is None
     unwithdrawn = old.withdrawn is not None and new.withdrawn is None
 
-    content_changed = bool(title_change or summary_change or text_changes or attachments or documents_added or documents_removed)
-    if not (content_changed or notes or became_withdrawn or unwithdrawn):
+    content_changed = bool(title_change or summary_change or text_changes or attachments or documents_added or documents_removed or _unstated(facts_changed))
+    if not (content_changed or notes or became_withdrawn or unwithdrawn or facts_changed):
         return None
     silent = judge_silent(old, new, notes, content_changed)
     report = ChangeReport(
@@ -61,15 +68,25 @@ def diff_documents(
         documents_added=documents_added,
         documents_removed=documents_removed,
         withdrawn_explanation=new.withdrawn.explanation if became_withdrawn and new.withdrawn else None,
+        facts_changed=facts_changed,
         extra={"unwithdrawn": True} if unwithdrawn else {},
     )
-    found = find_terms(changed_text(report), terms)
-    headline = build_headline(report)
-    return ChangeReport(**{**_fields(report), "headline": headline, "terms": found})
+    removed_urls = {e.url for e in attachments if e.op == "removed"}
+    removed = [a for a in old.attachments if a.url in removed_urls]
+    found = find_terms([*changed_text(report), *removed_file_text(removed, files)], terms)
+    parts = describe(report)
+    return replace(
+        report,
+        headline="; ".join(p.brief for p in parts),
+        headline_parts=tuple(parts),
+        summary=sentence("; ".join(p.full for p in parts)),
+        terms=found,
+    )
 
 
-def _fields(report: ChangeReport) -> dict[str, Any]:
-    return {name: getattr(report, name) for name in report.__dataclass_fields__}
+def _unstated(facts: Sequence[FactChange]) -> bool:
+    """True when a date or status changed that the page does not state by itself changing."""
+    return any(f.label not in STATED_FACTS for f in facts)
 
 
 def _when(stamp: str) -> datetime | None:

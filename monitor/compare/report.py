@@ -20,6 +20,31 @@ class TextChange:
     old: tuple[str, ...] = ()
     new: tuple[str, ...] = ()
     words: tuple[tuple[str, str], ...] = ()  # word diff runs for "changed"
+    # The kind of each block counted (the new ones; the old ones of a removal), so a stretch of a
+    # heading and a paragraph is counted as one of each.
+    block_kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HeadlinePart:
+    """One thing that changed, said at three lengths: ``full`` for the summary ("paragraph added
+    in 'Who we share data with'"), ``brief`` for the title ("new file: July to September 2026
+    (5 rows added)"), ``short`` when the title has no room for names ("new file (5 rows
+    added)"). ``title`` is the file or document title inside ``brief``, which a title may shorten."""
+
+    brief: str
+    full: str
+    short: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class FactChange:
+    """A date or status the page states, before and after ("" when not stated)."""
+
+    label: str
+    before: str
+    after: str
 
 
 @dataclass(frozen=True)
@@ -51,7 +76,11 @@ class ChangeReport:
     documents_added: tuple[LinkedDocument, ...] = ()
     documents_removed: tuple[LinkedDocument, ...] = ()
     withdrawn_explanation: str | None = None
+    facts_changed: tuple[FactChange, ...] = ()
     terms: tuple[str, ...] = ()
+    # The headline's parts, most important first: the entry title keeps as many as fit.
+    headline_parts: tuple[HeadlinePart, ...] = ()
+    summary: str = ""  # every part in full: the first line of the entry
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,8 +11,9 @@ Text files may hold placeholders, filled on every request like GOV.UK's own nois
 ``{{now}}`` (the current time). Files without the random ones get a stable ``ETag`` and
 ``Last-Modified`` and answer ``304`` to conditional requests, as GOV.UK's asset host does.
 Lists under ``links`` in Content API JSON are shuffled on every request (GOV.UK does not
-promise their order). ``/api/search.json`` pages its ``results`` with ``start``/``count`` and
-answers 422 to parameters the real Search API does not know.
+promise their order). ``/api/search.json`` answers a query with the results whose title,
+description or link hold every word of ``q``, pages them with ``start``/``count``, and answers
+422 to parameters the real Search API does not know.
 
 ``faults`` (a dict of path -> :class:`~monitor.demo.faults.Fault`) lets tests make any path
 misbehave; the kinds are listed in ``faults.py``.
@@ -26,6 +27,7 @@ import email.utils
 import hashlib
 import json
 import random
+import re
 import secrets
 import threading
 import time
@@ -229,7 +231,7 @@ class _Handler(FaultResponses):
             return 422
         file = root / "api" / "search.json"
         data = json.loads(self._fill(file.read_text("utf-8"), shuffle=False)) if file.exists() else {}
-        results = data.get("results", [])
+        results = matching(data.get("results", []), query.get("q", [""])[0])
         start = int(query.get("start", ["0"])[0])
         count = int(query.get("count", ["10"])[0])
         page = {"results": results[start : start + count], "total": len(results), "start": start}
@@ -272,6 +274,20 @@ class _Handler(FaultResponses):
         if self.command != "HEAD" and status != 304:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
+
+
+def matching(results: list[Any], q: str) -> list[Any]:
+    """The results a query finds, as the Search API would (roughly): those whose title,
+    description or link hold every word of the query, in any case. No query finds everything."""
+    words = re.findall(r"[a-z0-9]+", q.lower())
+    found = []
+    for result in results:
+        if not isinstance(result, dict):
+            continue
+        haystack = " ".join(str(result.get(key) or "") for key in ("title", "description", "link")).lower()
+        if all(word in haystack for word in words):
+            found.append(result)
+    return found
 
 
 def _resolve(root: Path, path: str) -> Path | None:

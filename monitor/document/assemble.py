@@ -24,7 +24,7 @@ GONE_STATUSES = (404, 410)
 # extract/govuk.py, extract/html.py or here). Versions record it; the first run of new code
 # re-derives the last version from its own captures first, so better extraction is never
 # reported as a change to the page (a "technical" version, kept out of the feed).
-NORMALISER_VERSION = 1
+NORMALISER_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class Outcome:
     moved_to: str | None = None
     # Old file URL -> where it redirects now, for files the page no longer lists.
     file_redirects: dict[str, str] = field(default_factory=dict)
+    # Files listed before whose fetch failed this time (kept as they were, not yet reported).
+    file_errors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,12 @@ class TargetContext:
     base_url: str
     allowed_hosts: tuple[str, ...]
     selector: str = CONTENT_SELECTOR
+    gone_after: int = 2  # health.gone_after: 404/410 answers in a row before a file is missing
+
+
+# How many checks in a row (this one included) a file's URL has answered 404/410, from the fetch
+# log; checks where it could not be fetched at all neither count nor break the run of answers.
+GoneStreak = Callable[[str], int]
 
 
 def assemble(
@@ -73,6 +81,7 @@ def assemble(
     body_of: Callable[[str], bytes],
     stored_body_of_url: Callable[[str], bytes | None],
     previous: Document | None,
+    gone_streak: GoneStreak | None = None,
 ) -> Outcome:
     api = _first(fetches, FetchRole.API)
     page = _first(fetches, FetchRole.PAGE)
@@ -104,7 +113,7 @@ def assemble(
         return Outcome(OutcomeKind.FAILED, error=str(exc))
     if outcome.kind != OutcomeKind.OK or outcome.document is None:
         return outcome
-    return _with_attachments(ctx, outcome, fetches, previous)
+    return _with_attachments(ctx, outcome, fetches, previous, gone_streak)
 
 
 def _first(fetches: Sequence[FetchView], role: FetchRole) -> FetchView | None:
@@ -161,12 +170,14 @@ def _from_page(ctx: TargetContext, page: FetchView, body_of: Callable[[str], byt
     return Outcome(OutcomeKind.OK, document=document, moved_to=moved_to)
 
 
-def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[FetchView], previous: Document | None) -> Outcome:
+def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[FetchView], previous: Document | None, gone_streak: GoneStreak | None) -> Outcome:
     """Fill in each file's sha256 from this run's downloads.
 
-    A file that could not be downloaded this time keeps the hash it had in the previous version
-    (nothing is claimed about it); a new file that could not be downloaded makes the document
-    incomplete, so no version is recorded until it can be. 404/410 marks it ``missing``.
+    A file is confirmed gone the way a page is: only after ``ctx.gone_after`` checks in a row
+    answered 404/410 is it ``missing``. Until then, and whenever a file listed before cannot be
+    fetched, it keeps the hash and status it had in the previous version (nothing is claimed about
+    it) and the failure is noted in ``file_errors``. A new file that could not be downloaded makes
+    the document incomplete, so no version is recorded until it can be.
     """
     document = outcome.document
     assert document is not None
@@ -176,23 +187,30 @@ def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[Fe
             by_url.setdefault(fetch.url, fetch)
     before = {a.url: a for a in previous.attachments} if previous else {}
     filled: list[Attachment] = []
+    errors: list[str] = []
     for attachment in document.attachments:
-        if attachment.attachment_type != "file":
-            filled.append(replace(attachment, status="unfetched"))
-            continue
-        if not host_allowed(attachment.url, ctx.allowed_hosts):
+        if attachment.attachment_type != "file" or not host_allowed(attachment.url, ctx.allowed_hosts):
             filled.append(replace(attachment, status="unfetched"))
             continue
         download = by_url.get(attachment.url)
+        old = before.get(attachment.url)
+        known = old is not None and (old.sha256 is not None or old.status == "missing")
         if download is not None and download.has_body:
             filled.append(replace(attachment, sha256=download.sha256, status="ok"))
-        elif download is not None and download.status in GONE_STATUSES:
-            filled.append(replace(attachment, sha256=None, status="missing"))
-        elif attachment.url in before and (before[attachment.url].sha256 or before[attachment.url].status == "missing"):
-            old = before[attachment.url]
-            filled.append(replace(attachment, sha256=old.sha256, status=old.status))
+            continue
+        if download is not None and download.status in GONE_STATUSES:
+            streak = gone_streak(attachment.url) if gone_streak is not None else 1
+            if streak >= ctx.gone_after:
+                filled.append(replace(attachment, sha256=None, status="missing"))
+                continue
+            why = f"answers {download.status} ({streak} of {ctx.gone_after} checks in a row before it is reported missing)"
         else:
             why = _error_of(download, "download") if download is not None else "not downloaded"
-            return Outcome(OutcomeKind.FAILED, error=f"the file {attachment.url} could not be fetched ({why})")
+        if known and old is not None:
+            filled.append(replace(attachment, sha256=old.sha256, status=old.status))
+            if download is not None:
+                errors.append(f"the file {attachment.url} {why}" if why.startswith("answers") else f"the file {attachment.url} could not be fetched ({why})")
+            continue
+        return Outcome(OutcomeKind.FAILED, error=f"the file {attachment.url} could not be fetched ({why})")
     redirects = {f.url: f.final_url for f in fetches if f.role == FetchRole.FORMER and f.final_url and f.final_url != f.url}
-    return replace(outcome, document=replace(document, attachments=tuple(filled)), file_redirects=redirects)
+    return replace(outcome, document=replace(document, attachments=tuple(filled)), file_redirects=redirects, file_errors=tuple(errors))

@@ -10,6 +10,7 @@ to text: nothing a page contains can reach the feed as live HTML.
 from __future__ import annotations
 
 from monitor.errors import ExtractionError
+from monitor.govuk.attachments import attachments_in, components, strip_attachment_markup
 from monitor.govuk.markup import (
     Element,
     ancestors_with_class,
@@ -21,12 +22,12 @@ from monitor.govuk.markup import (
     inline_text,
     is_element,
     parse_html,
+    reader_text,
     select,
     select_one,
 )
 from monitor.govuk.pages import (
     CONTENT_SELECTOR,
-    attachments_in,
     content_root,
     looks_like_error_page,
 )
@@ -139,7 +140,7 @@ def _block(el: Element, blocks: list[Block], list_depth: int) -> None:
         for sub in nested:
             _walk(sub, blocks, list_depth + 1)
     elif name == "tr":
-        cells = [clean_text(element_text(c, " ")) for c in el if c.tag in ("th", "td")]
+        cells = [reader_text(c) for c in el if c.tag in ("th", "td")]
         if any(cells):
             blocks.append(Block("table_row", " | ".join(cells)))
     elif name == "pre":
@@ -152,7 +153,7 @@ def _block(el: Element, blocks: list[Block], list_depth: int) -> None:
             _walk(el, blocks, list_depth)
             blocks[start:] = [Block("quote", b.text, b.level) if b.kind == "paragraph" else b for b in blocks[start:]]
         else:
-            text = clean_text(element_text(el, " "))
+            text = reader_text(el)
             if text:
                 blocks.append(Block("quote", text))
     else:  # p, dt, dd, captions
@@ -182,15 +183,17 @@ def document_from_html_page(html: str | bytes, url: str, selector: str = CONTENT
 
     withdrawn = _withdrawn_from_page(root, content)
     change_notes, has_history = _change_notes_from_page(content)
-    attachments = attachments_in(content, url)
+    found = components(content)
+    attachments = attachments_in(content, url, found)
     heading = first(content, "h1")
     page_title = first(root, "title")
-    title = clean_text(element_text(heading, " ")) if heading is not None else clean_text(element_text(page_title, " ")) if page_title is not None else ""
+    title = reader_text(heading) if heading is not None else reader_text(page_title) if page_title is not None else ""
     lead = select_one(content, ".gem-c-lead-paragraph")
-    summary = clean_text(element_text(lead, " ")) if lead is not None else ""
+    summary = reader_text(lead) if lead is not None else ""
 
     for el in select(content, _PAGE_FURNITURE):
         drop(el)
+    strip_attachment_markup(content, found)
     strip_noise(content)
     body_roots = select(content, ".gem-c-govspeak") or [content]
     blocks: list[Block] = []
@@ -218,7 +221,7 @@ def document_from_html_page(html: str | bytes, url: str, selector: str = CONTENT
 
 
 def _withdrawn_from_page(root: Element, content: Element) -> Withdrawn | None:
-    notice = next((c for c in select(content, ".gem-c-notice") if "withdrawn" in element_text(c, " ").lower()), None)
+    notice = next((c for c in select(content, ".gem-c-notice") if "withdrawn" in reader_text(c).lower()), None)
     flagged = (_meta(root, "govuk:withdrawn") or "").lower() in ("withdrawn", "true")
     if notice is None and not flagged:
         return None
@@ -230,7 +233,7 @@ def _withdrawn_from_page(root: Element, content: Element) -> Withdrawn | None:
         title = select_one(notice, ".gem-c-notice__title")
         if title is not None:
             drop(title)
-        explanation = clean_text(element_text(notice, " "))
+        explanation = reader_text(notice)
     return Withdrawn(explanation=explanation, withdrawn_at=when if isinstance(when, str) else None)
 
 
@@ -245,12 +248,11 @@ def _change_notes_from_page(content: Element) -> tuple[tuple[ChangeNote, ...], b
         time_tag = first(item, "time")
         if time_tag is None:
             continue
-        stamp = time_tag.get("datetime") or clean_text(element_text(time_tag, " "))
+        stamp = time_tag.get("datetime") or reader_text(time_tag)
         note_tag = select_one(item, ".gem-c-published-dates__change-note")
         if note_tag is None:
-            time_tag_text = clean_text(element_text(time_tag, " "))
-            note = clean_text(element_text(item, " ")).replace(time_tag_text, "", 1).strip()
+            note = clean_text(reader_text(item).replace(reader_text(time_tag), "", 1))
         else:
-            note = clean_text(element_text(note_tag, " "))
+            note = reader_text(note_tag)
         notes.append(ChangeNote(timestamp=str(stamp), note=note))
     return tuple(notes), True

@@ -245,6 +245,42 @@ def element_text(el: Element, separator: str = "") -> str:
     return separator.join(el.itertext())
 
 
+# Elements a browser starts on a new line: their edges separate words even where the markup has
+# no white space ("<td><p>a</p><p>b</p></td>" reads "a b"); every other element runs into its
+# neighbours ("(<abbr>VED</abbr>)" reads "(VED)", "<abbr>NICs</abbr>," reads "NICs,").
+_BREAKING_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "div", "dl",
+        "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+        "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot",
+        "th", "thead", "tr", "ul",
+    }
+)
+
+
+def reader_text(el: Element) -> str:
+    """The text of ``el`` as a reader sees it, white space collapsed: inline elements joined with
+    no added space, block elements (paragraphs, cells, list items, ``<br>``) apart by one."""
+    parts: list[str] = []
+    _reader(el, parts)
+    return clean_text("".join(parts))
+
+
+def _reader(el: Element, parts: list[str]) -> None:
+    if el.text:
+        parts.append(el.text)
+    for child in el:
+        if isinstance(child.tag, str):
+            if child.tag in _BREAKING_TAGS:
+                parts.append(" ")
+                _reader(child, parts)
+                parts.append(" ")
+            else:
+                _reader(child, parts)
+        if child.tail:
+            parts.append(child.tail)
+
+
 def inline_text(el: Element) -> str:
     """Text as a browser runs it together: inline elements joined, ``<br>`` a space."""
     parts: list[str] = []

@@ -2,20 +2,17 @@
 error pages, and which links are files.
 
 Used by the spider (to find what else to fetch) and by the document stage (to read a page), so
-both read a page the same way.
+both read a page the same way. Which links on a page are files is decided in ``attachments``.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
-
+from monitor.govuk.attachments import attachments_in
 from monitor.govuk.markup import (
     Element,
-    clean_text,
-    element_text,
     first,
     parse_html,
-    select,
+    reader_text,
     select_one,
 )
 from monitor.model import Attachment
@@ -31,11 +28,6 @@ ERROR_PAGE_TITLES = (
     "sorry, we're experiencing technical difficulties",
     "too many requests",
 )
-FILE_SUFFIXES = (".ods", ".xlsx", ".xls", ".csv", ".pdf", ".docx", ".doc", ".odt", ".txt", ".zip", ".json", ".xml")
-# One attachment block: the current component, and the older markup still found in
-# ``details.documents`` and on old pages.
-ATTACHMENT_BLOCKS = ".gem-c-attachment, section.attachment, .attachment, .attachment-details"
-ATTACHMENT_TITLE_LINKS = ".gem-c-attachment__title a, .title a, a[href]"
 
 
 def content_root(root: Element, selector: str = CONTENT_SELECTOR) -> Element | None:
@@ -53,47 +45,14 @@ def looks_like_error_page(root: Element) -> str | None:
     """The title of GOV.UK's own error page ("Page unavailable", "Sorry, there is a problem"...)
     when ``root`` is one, else None."""
     title_tag = first(root, "title")
-    title = clean_text(element_text(title_tag, " ")) if title_tag is not None else ""
+    title = reader_text(title_tag) if title_tag is not None else ""
     heading = first(root, "h1")
-    heading_text = clean_text(element_text(heading, " ")) if heading is not None else ""
+    heading_text = reader_text(heading) if heading is not None else ""
     for text in (title.lower(), heading_text.lower()):
         for marker in ERROR_PAGE_TITLES:
             if text.startswith(marker):
                 return title or heading_text
     return None
-
-
-def looks_like_file(url: str) -> bool:
-    """True for attachment URLs that name a file rather than an HTML publication."""
-    path = urlsplit(url).path.lower()
-    return "/media/" in path or "/attachment_data/" in path or path.endswith(FILE_SUFFIXES)
-
-
-def attachments_in(root: Element, base_url: str) -> tuple[Attachment, ...]:
-    """Every attachment block under ``root`` (a page's content, or the pre-rendered HTML of a
-    Content API item's ``details.documents``), once per URL, in page order."""
-    found: list[Attachment] = []
-    seen: set[str] = set()
-    for block in select(root, ATTACHMENT_BLOCKS):
-        link = select_one(block, ATTACHMENT_TITLE_LINKS)
-        if link is None or not link.get("href"):
-            continue
-        href = urljoin(base_url, str(link.get("href")))
-        if href in seen:
-            continue
-        seen.add(href)
-        metadata = select_one(block, ".gem-c-attachment__metadata")
-        abbr = first(metadata, "abbr") if metadata is not None else None
-        found.append(
-            Attachment(
-                title=clean_text(element_text(link, " ")),
-                url=href,
-                content_type=clean_text(element_text(abbr, " ")) if abbr is not None else None,
-                filename=href.rsplit("/", 1)[-1] or None,
-                attachment_type="file" if looks_like_file(href) else "html",
-            )
-        )
-    return tuple(found)
 
 
 def page_attachments(html: str | bytes, url: str, selector: str = CONTENT_SELECTOR) -> tuple[Attachment, ...]:

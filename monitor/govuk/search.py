@@ -68,6 +68,13 @@ def new_results(results: Iterable[SearchResult], base_url: str, known: set[str])
     return fresh
 
 
+def any_unknown(results: Iterable[SearchResult], base_url: str, known: set[str] | frozenset[str]) -> bool:
+    """True when some result names a page not in ``known`` (normalised URLs); ``known`` is left
+    as it is. Whether a search is worth its next page depends on its own results, not on which
+    other search happened to fetch them first."""
+    return any(normalise_url(result.url(base_url)) not in known for result in results)
+
+
 def tracked_urls(urls: Iterable[str]) -> set[str]:
     """The normalised form of every URL a target is known by (``new_results``' ``known``)."""
     return {normalise_url(url) for url in urls}

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.compare.report import HeadlinePart
+from monitor.compare.wording import entry_title
 from monitor.model import ChangeKind
 from monitor.research.index import index_change
 from storage import repo
@@ -26,11 +28,14 @@ def tag_id(feed_url: str, detected_at: datetime, change_id: int) -> str:
 
 @dataclass(frozen=True)
 class ChangeSpec:
-    """A change about to be stored; ``headline`` says what happened in a few words."""
+    """A change about to be stored; ``headline`` says what happened in a few words, ``parts``
+    (when given) the same thing piece by piece, so a long title keeps whole pieces."""
 
     kind: ChangeKind
     headline: str
     summary: str
+    parts: Sequence[HeadlinePart] = ()
+    title_suffix: str = ""  # ", no change note": kept whatever else the title has to drop
     silent_edit: bool | None = None
     change_note: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -40,7 +45,8 @@ class ChangeSpec:
 
 
 def store_change(session: Session, target: TargetRow, spec: ChangeSpec, *, run_id: int, now: datetime, feed_url: str) -> ChangeRow:
-    """Insert the change (title "<target name> — <headline>") and note it on the target."""
+    """Insert the change (title "<target name> — <headline>", at most 120 characters) and note
+    it on the target."""
     repo.update_target(session, target.id, last_change_at=now)
     change = repo.add_change(
         session,
@@ -49,7 +55,7 @@ def store_change(session: Session, target: TargetRow, spec: ChangeSpec, *, run_i
         run_id=run_id,
         kind=spec.kind.value,
         detected_at=now,
-        title=f"{target.name} — {spec.headline}",
+        title=entry_title(target.name, list(spec.parts) or [HeadlinePart(spec.headline, spec.headline)], spec.title_suffix),
         summary=spec.summary,
         silent_edit=spec.silent_edit,
         priority="high" if spec.terms else "normal",

@@ -66,13 +66,14 @@ class Step:
         return values
 
 
-def after_success(health: Health) -> Step:
-    """The page answered with content."""
+def after_success(health: Health, note: str | None = None) -> Step:
+    """The page answered with content. ``note`` is what went wrong short of a failure (a listed
+    file that could not be fetched this time), kept as the target's last error for ``status``."""
     entries: tuple[HealthEntry, ...] = ()
     if health.state == TargetState.FAILING:
         failures = health.consecutive_failures
         entries = (HealthEntry(ChangeKind.RECOVERED, "working again", f"The page answers normally again after {failures} failed checks in a row."),)
-    return Step(Health(TargetState.OK), entries, was_removed=health.state == TargetState.REMOVED)
+    return Step(Health(TargetState.OK, last_error=note), entries, was_removed=health.state == TargetState.REMOVED)
 
 
 def after_failure(health: Health, error: str, policy: HealthPolicy) -> Step:

@@ -85,7 +85,7 @@ def print_status(config: Config, out: IO[str] | None = None, now: datetime | Non
     if report.inactive:
         print(f"  ({report.inactive} target(s) no longer in config.toml are kept but not checked)", file=out)
     for target in report.targets:
-        if target.state in ("failing", "gone", "removed") and target.last_error:
+        if target.last_error:
             print(f"  {target.name}: {target.state}: {target.last_error}", file=out)
     if report.discover:
         print("discovery:", file=out)

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.compare.document import ChangeReport, diff_documents
-from monitor.compare.wording import sentence
 from monitor.console import NO_PROGRESS, Progress
 from monitor.document.assemble import (
     NORMALISER_VERSION,
     FetchView,
+    GoneStreak,
     Outcome,
     TargetContext,
     assemble,
@@ -149,7 +149,7 @@ class Processor:
             if latest is not None and latest.extractor_version != NORMALISER_VERSION:
                 rederived = self._rederive(session, ctx, latest, previous)
                 previous = rederived or previous
-            outcome = assemble(ctx, fetches, body_of, stored_body_of_url, previous)
+            outcome = assemble(ctx, fetches, body_of, stored_body_of_url, previous, self._gone_streak(session, self.run_id))
         files: dict[str, FileContent] = {}
         if outcome.kind == OutcomeKind.OK and outcome.document is not None:
             if outcome.document.fingerprint() != (latest.fingerprint if latest else None):
@@ -160,7 +160,8 @@ class Processor:
                 technical = repo.add_version(session, target_id=target.id, run_id=latest.run_id, now=self.now, document_json=rederived.to_json().encode(), fingerprint=rederived.fingerprint(), page_fetch_id=latest.page_fetch_id, extractor_version=NORMALISER_VERSION, technical=True)
                 index_version(session, technical, rederived, files, row_key=self.settings.row_keys.get(target.url))
             health = health_of(target.state, target.consecutive_failures, target.consecutive_gone, target.last_error)
-            repo.update_target(session, target.id, captures_key=captures_key(fetches, ctx) if outcome.kind == OutcomeKind.OK else None)
+            settled = outcome.kind == OutcomeKind.OK and not outcome.file_errors
+            repo.update_target(session, target.id, captures_key=captures_key(fetches, ctx) if settled else None)
             if outcome.kind == OutcomeKind.FAILED:
                 error = outcome.error or "unknown error"
                 self.counts.failed += 1
@@ -174,7 +175,8 @@ class Processor:
                 self._apply(session, target, after_success(health), success=True)
                 self.counts.changed += 1
             else:
-                step = self._apply(session, target, after_success(health), success=True)
+                note = "; ".join(outcome.file_errors) or None
+                step = self._apply(session, target, after_success(health, note), success=True)
                 if outcome.moved_to:
                     self._moved(session, target, outcome.moved_to)
                 main = next((f.fetch_id for f in fetches if f.role in (FetchRole.API, FetchRole.PAGE) and f.has_body), None)
@@ -187,13 +189,23 @@ class Processor:
             base_url=self.settings.base_url,
             allowed_hosts=self.settings.allowed_hosts,
             selector=self.settings.selectors.get(target.url, CONTENT_SELECTOR),
+            gone_after=self.settings.gone_after,
         )
+
+    def _gone_streak(self, session: Session, run_id: int) -> GoneStreak:
+        """A file's 404/410 answers in a row up to ``run_id``, read from the fetch log."""
+        enough = self.settings.gone_after
+
+        def streak(url: str) -> int:
+            return repo.file_gone_streak(session, url, run_id, enough)
+
+        return streak
 
     def _rederive(self, session: Session, ctx: TargetContext, latest: VersionRow, previous: Document | None) -> Document | None:
         """The last version as the current code reads its captures, or None if it cannot."""
         old_fetches = [fetch_view(f) for f in repo.fetches_of_run(session, latest.run_id, ctx.target_url)]
         body_of, stored_body_of_url = _readers(session)
-        outcome = assemble(ctx, old_fetches, body_of, stored_body_of_url, previous)
+        outcome = assemble(ctx, old_fetches, body_of, stored_body_of_url, previous, self._gone_streak(session, latest.run_id))
         return outcome.document if outcome.kind == OutcomeKind.OK else None
 
     def _ok(self, session: Session, target: TargetRow, outcome: Outcome, previous: Document | None, files: dict[str, FileContent], main_fetch_id: int | None, *, restored: bool) -> None:
@@ -322,7 +334,9 @@ def _report_change(report: ChangeReport, kind: ChangeKind, old_id: int, new_id: 
     return ChangeSpec(
         kind,
         report.headline + suffix,
-        sentence(report.headline) + (" No change note: silent edit." if report.silent_edit else ""),
+        report.summary,
+        parts=report.headline_parts,
+        title_suffix=suffix,
         silent_edit=report.silent_edit,
         change_note=note,
         details=report.to_dict(),

@@ -23,6 +23,7 @@ from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 
 from monitor.document.files.sheets import header_names, normalise_cell
+from monitor.document.files.spacing import reader_spacing
 from monitor.model import Cell, FileContent, Section, Table
 
 _NUMBERED_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,3}){0,4})\.?\s+(\S.*)$")
@@ -70,7 +71,7 @@ class _Builder:
         self.table_names: set[str] = set()
 
     def add_paragraph(self, paragraph: Paragraph) -> None:
-        text = " ".join(paragraph.text.split())
+        text = reader_spacing(" ".join(paragraph.text.split()))
         if not text:
             return
         if is_heading_style(paragraph.style):
@@ -82,7 +83,7 @@ class _Builder:
 
     def add_table(self, table: DocxTable) -> None:
         rows: list[list[Cell]] = [
-            [normalise_cell(cell.text) for cell in row.cells] for row in table.rows
+            [normalise_cell(reader_spacing(" ".join(cell.text.split()))) for cell in row.cells] for row in table.rows
         ]
         rows = [row for row in rows if any(cell is not None for cell in row)]
         if not rows:

@@ -23,7 +23,7 @@ from monitor.document.files.safety import Limits
 from monitor.document.files.sniff import sniff_format
 from monitor.model import FileContent
 
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3
 
 def extract_file(
     data: bytes,

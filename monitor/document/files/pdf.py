@@ -36,6 +36,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from monitor.document.files.safety import ExtractionRefused, Limits
+from monitor.document.files.spacing import reader_spacing
 from monitor.model import FileContent, Section
 
 _HEADING_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,3}){0,4})\.?\s+(\S.*)$")
@@ -111,7 +112,7 @@ def page_lines(reader: PdfReader, index: int) -> list[str]:
         raise
     except Exception:  # layout mode is young and fails on odd fonts: plain mode may not
         text = page.extract_text()
-    return [" ".join(line.split()) for line in text.splitlines()]
+    return [reader_spacing(" ".join(line.split())) for line in text.splitlines()]
 
 
 def _try_empty_password(reader: PdfReader) -> bool:
