@@ -167,6 +167,7 @@ def main() -> int:
     parser.add_argument("--checks", type=int, default=50)
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
+    peers.compile_project()
     started = time.monotonic()
     if args.what in ("targets", "all"):
         bench_targets(args.targets)

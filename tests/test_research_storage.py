@@ -260,3 +260,13 @@ def test_a_killed_holder_leaves_no_stale_postgresql_lock(postgres_server):
         except Exception:  # noqa: BLE001
             time.sleep(0.1)
     pytest.fail("the lock of a killed run was not released")
+
+
+def test_the_revisions_known_without_alembic_are_alembics_own():
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import REVISIONS, alembic_config
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert tuple(reversed([s.revision for s in scripts.walk_revisions()])) == REVISIONS
+    assert scripts.get_current_head() == REVISIONS[-1]
