@@ -250,3 +250,20 @@ def file_content_from_json(text: str | bytes) -> FileContent:
         page_count=data.get("page_count"),
         error=data.get("error"),
     )
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """What planning the next run needs of a stored Document: its files and its parent."""
+
+    file_urls: tuple[str, ...]
+    parent_path: str | None
+
+
+def plan_facts_from_json(text: str | bytes) -> PlanFacts:
+    """The PlanFacts of a stored Document, read without building it (its blocks can number in
+    the thousands; planning thousands of targets must not build them)."""
+    data = json.loads(text)
+    files = tuple(a["url"] for a in data.get("attachments", ()) if a.get("attachment_type", "file") == "file")
+    parent = (data.get("extras") or {}).get("parent_path")
+    return PlanFacts(files, parent if isinstance(parent, str) and parent else None)

@@ -218,13 +218,23 @@ def latest_body_fetch(session: Session, url: str) -> FetchRow | None:
     return row_of(FetchRow, fetch) if fetch is not None else None
 
 
+CHUNK = 500  # values per IN (...): well under every engine's limit on bound parameters
+
+
 def validators_for(session: Session, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
-    """ETag and Last-Modified to send for each URL (only where the body they name is stored)."""
+    """ETag and Last-Modified to send for each URL (only where the body they name is stored):
+    the newest fetch with a stored body of each URL, a few hundred URLs per query."""
     result: dict[str, tuple[str | None, str | None]] = {}
-    for url in set(urls):
-        fetch = latest_body_fetch(session, url)
-        if fetch is not None and (fetch.etag or fetch.last_modified):
-            result[url] = (fetch.etag, fetch.last_modified)
+    wanted = sorted(set(urls))
+    for start in range(0, len(wanted), CHUNK):
+        newest = (
+            select(func.max(Fetch.id))
+            .where(Fetch.url.in_(wanted[start : start + CHUNK]), Fetch.sha256.is_not(None), Fetch.error.is_(None))
+            .group_by(Fetch.url)
+        )
+        for url, etag, last_modified in session.execute(select(Fetch.url, Fetch.etag, Fetch.last_modified).where(Fetch.id.in_(newest))):
+            if etag or last_modified:
+                result[url] = (etag, last_modified)
     return result
 
 
@@ -286,6 +296,12 @@ def put_extraction(session: Session, sha: str, version: int, fmt: str, error: st
 
 
 # -- versions and changes ----------------------------------------------------------------------
+
+
+def latest_versions(session: Session) -> dict[int, VersionRow]:
+    """Every target's newest version, by target id, in one query."""
+    newest = select(func.max(Version.id)).group_by(Version.target_id)
+    return {v.target_id: row_of(VersionRow, v) for v in session.scalars(select(Version).where(Version.id.in_(newest)))}
 
 
 def latest_version(session: Session, target_id: int) -> VersionRow | None:

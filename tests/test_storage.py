@@ -113,3 +113,25 @@ def test_bytes_that_no_longer_match_their_hash_are_damage(db):
         session.get(Blob, sha).data = zlib.compress(b"tampered bytes")
     with db.read() as session, pytest.raises(DatabaseCorrupt, match="no longer match"):
         repo.get_blob(session, sha)
+
+
+def test_validators_and_latest_versions_come_in_one_query_each_and_match_one_by_one(db):
+    with db.write() as session:
+        run_id = repo.start_run(session, NOW, 1)
+        for n in range(3):
+            for body, etag in ((b"old", f'"{n}a"'), (b"new", f'"{n}b"')):
+                repo.record_fetch(session, run_id, NOW, body + bytes([n]), role="api", url=f"http://x/{n}", status=200, etag=etag)
+        repo.record_fetch(session, run_id, NOW, None, role="api", url="http://x/0", status=None, error="timed out")
+        repo.sync_configured_targets(session, [repo.TargetSpec(f"http://x/{n}", f"T{n}", "other") for n in range(3)], NOW)
+        targets = repo.all_targets(session)
+        for target in targets[:2]:
+            for text in (b"{}", b'{"v": 2}'):
+                repo.add_version(session, target_id=target.id, run_id=run_id, now=NOW, document_json=text + target.url.encode(), fingerprint="f", page_fetch_id=None, extractor_version=1)
+    urls = [f"http://x/{n}" for n in range(3)] + ["http://x/never"]
+    with db.read() as session:
+        batched = repo.validators_for(session, urls)
+        assert batched == {u: (f.etag, f.last_modified) for u in urls if (f := repo.latest_body_fetch(session, u)) is not None}
+        assert batched["http://x/0"] == ('"0b"', None)
+        latest = repo.latest_versions(session)
+        assert latest == {t.id: v for t in repo.all_targets(session) if (v := repo.latest_version(session, t.id)) is not None}
+        assert len(latest) == 2

@@ -10,7 +10,7 @@ from monitor.config import Config
 from monitor.govuk.pages import CONTENT_SELECTOR
 from monitor.govuk.search import tracked_urls
 from monitor.govuk.urls import api_url_for
-from monitor.model import document_from_json
+from monitor.model import plan_facts_from_json
 from spiders.items import CrawlPlan, DiscoverPlan, TargetPlan
 from storage import repo
 from storage.db import Session
@@ -25,16 +25,16 @@ def build_plan(session: Session, config: Config, only: Sequence[str] | None) -> 
     selectors = {t.url: t.selector for t in config.targets}
     plans = []
     urls: list[str] = []
+    latest_versions = repo.latest_versions(session)
     for target in targets:
         known: tuple[str, ...] = ()
         parent_api = None
-        latest = repo.latest_version(session, target.id)
+        latest = latest_versions.get(target.id)
         if latest is not None:
-            document = document_from_json(repo.get_blob(session, latest.document_sha256))
-            known = tuple(a.url for a in document.attachments if a.attachment_type == "file")
-            parent = document.extras.get("parent_path")
-            if parent:
-                parent_api = f"{base}/api/content{parent}"
+            facts = plan_facts_from_json(repo.get_blob(session, latest.document_sha256))
+            known = facts.file_urls
+            if facts.parent_path:
+                parent_api = f"{base}/api/content{facts.parent_path}"
         api = api_url_for(target.fetch_url, base)
         plan = TargetPlan(target_url=target.url, fetch_url=target.fetch_url, api_url=api, selector=selectors.get(target.url, CONTENT_SELECTOR), known_attachments=known, known_parent_api_url=parent_api)
         plans.append(plan)
