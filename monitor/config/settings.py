@@ -197,9 +197,10 @@ class Config(_Table):
             return self.resolve(self.storage.lock_file)
         database = self.storage.database
         if "://" in database:
-            if database.startswith("sqlite:///") and len(database) > len("sqlite:///"):
-                return Path(database[len("sqlite:///") :] + ".lock")
-            return self.resolve("data/dfe-monitor.lock")
+            from storage.db import sqlite_file
+
+            file = sqlite_file(database)
+            return Path(f"{file}.lock") if file is not None else self.resolve("data/dfe-monitor.lock")
         return Path(f"{self.resolve(database)}.lock")
 
     @property

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from monitor.config import Config
 from monitor.errors import CorruptDatabase, StorageError, UsageError
-from storage.db import Database, DatabaseCorrupt, StorageFailure, check_readable
+from storage.db import Database, DatabaseCorrupt, StorageFailure, check_readable, sqlite_file
 from storage.migrate import ForeignDatabase
 
 NO_DATABASE = "no database yet: run `dfe-monitor run` first"
@@ -17,8 +17,7 @@ NO_DATABASE = "no database yet: run `dfe-monitor run` first"
 
 def database_file(config: Config) -> Path | None:
     """The SQLite file, or None for other databases."""
-    url = config.database_url
-    return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
+    return sqlite_file(config.database_url)
 
 
 def database_exists(config: Config) -> bool:
