@@ -21,10 +21,13 @@ HERE = Path(__file__).parent
 SITE = HERE / "site"
 
 
-def write_demo_config(folder: Path, base_url: str) -> Path:
-    template = (HERE / "config.toml").read_text(encoding="utf-8")
+def write_demo_config(folder: Path, base_url: str, smtp_port: int | None = None) -> Path:
+    """The demo's config.toml; e-mail alerts only when a mail server is given (``smtp_port``)."""
+    text = (HERE / "config.toml").read_text(encoding="utf-8").replace("{{base}}", base_url)
+    text = text.replace("{{email_to}}", '["campaign@example.org"]' if smtp_port else "[]")
+    text = text.replace("{{smtp_port}}", str(smtp_port or 25))
     path = folder / "config.toml"
-    path.write_text(template.replace("{{base}}", base_url), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
