@@ -131,8 +131,8 @@ def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
 
 
 def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
-    from monitor.publish.records import publish_feed
     from monitor.record.connect import database_exists, open_database
+    from monitor.record.publishing import publish_all, publish_main_feed_to
     from monitor.record.run import utcnow
 
     config = _config(args)
@@ -141,7 +141,7 @@ def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
         raise UsageError(f"no database at {config.storage.database} yet: run `dfe-monitor run` first")
     db = open_database(config)
     try:
-        count = publish_feed(db, path=path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=utcnow(), pages_dir=config.pages_path if not args.output else None)
+        count = publish_main_feed_to(db, config, path, utcnow()) if args.output else publish_all(db, config, utcnow())
     finally:
         db.dispose()
     print(f"feed: {path} ({count} entries)")

@@ -23,11 +23,11 @@ from monitor.errors import (
 )
 from monitor.lock import run_lock
 from monitor.model import RunStatus
-from monitor.publish.records import publish_feed
 from monitor.record.connect import database_errors, open_database
 from monitor.record.crawl import StorageSink, crawl
 from monitor.record.discovery import discover_new
 from monitor.record.plan import build_plan
+from monitor.record.publishing import publish_all
 from monitor.record.result import RunCounts, RunResult
 from monitor.record.versions import Processor, ProcessSettings
 from storage import repo
@@ -122,7 +122,7 @@ def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callab
     result.counts = counts
     result.errors = counts.errors
     result.status = RunStatus.PARTIAL if counts.failed else RunStatus.COMPLETED
-    result.feed_entries = publish_feed(db, path=config.feed_path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=processed_at, pages_dir=config.pages_path)
+    result.feed_entries = publish_all(db, config, processed_at)
     _finish(db, result, result.status, now(), None)
     return result
 
