@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from monitor.config import Config
 
 PROG = "dfe-monitor"
+EXIT_NOTIFY_FAILED = 1  # `notify --test`: at least one channel did not take its message
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schedule", parents=[common], help="run checks on the configured cron schedule until stopped")
     sub.add_parser("status", parents=[common], help="each target's last success, last change, failures and next check")
+
+    notify = sub.add_parser("notify", parents=[common], help="alerts: --test sends one test message to every configured channel")
+    notify.add_argument("--test", action="store_true", help="send a test message to each channel and say which worked (exit 0 only if all did)")
+
+    serve = sub.add_parser("serve", parents=[common], help="read-only HTTP: the feeds, the change pages and /api/changes")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
 
     research.register(sub, common)
 
@@ -163,6 +171,25 @@ def cmd_status(args: argparse.Namespace, verbose: bool) -> int:
     return EXIT_OK
 
 
+def cmd_notify(args: argparse.Namespace, verbose: bool) -> int:
+    if not args.test:
+        raise UsageError("nothing to do: `dfe-monitor notify --test` sends a test message to every channel (alerts themselves go out after each run)")
+    from monitor.notify.check import test_channels
+
+    results = test_channels(_config(args))
+    for label, error in results:
+        print(f"ok      {label}" if error is None else f"FAILED  {label}: {error}")
+    failed = sum(1 for _, error in results if error is not None)
+    print(f"{len(results) - failed} of {len(results)} channels worked")
+    return EXIT_OK if not failed else EXIT_NOTIFY_FAILED
+
+
+def cmd_serve(args: argparse.Namespace, verbose: bool) -> int:
+    from monitor.serve.server import serve
+
+    return serve(_config(args), host=args.host, port=args.port)
+
+
 def cmd_demo(args: argparse.Namespace, verbose: bool) -> int:
     from monitor.demo import run_demo
 
@@ -174,6 +201,8 @@ COMMANDS = {
     "feed": cmd_feed,
     "schedule": cmd_schedule,
     "status": cmd_status,
+    "notify": cmd_notify,
+    "serve": cmd_serve,
     "demo": cmd_demo,
     **research.HANDLERS,
 }

@@ -150,7 +150,7 @@ _EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za
 
 def _email(value: str) -> str:
     """A bare address (no display name): it goes into SMTP commands and headers as it is."""
-    if not _EMAIL_RE.match(value):
+    if not value.isascii() or not _EMAIL_RE.match(value):
         raise invalid(f"expected an e-mail address like \"campaign@example.org\", got {shown(value)}")
     return value
 
