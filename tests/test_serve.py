@@ -150,16 +150,15 @@ def test_the_command_serves_until_sigterm(site):
     import sys
 
     _, config, busy_port = site
-    child = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--config", str(config), "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = child.stdout.readline()
-        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
-        assert request(port, "GET", "/feed.atom")[0] == 200
-        child.send_signal(signal.SIGTERM)
-        assert child.wait(timeout=10) == 0
-    finally:
-        child.kill()
-        child.wait()
+    with subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--config", str(config), "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        try:
+            line = child.stdout.readline()
+            port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
+            assert request(port, "GET", "/feed.atom")[0] == 200
+            child.send_signal(signal.SIGTERM)
+            assert child.wait(timeout=10) == 0
+        finally:
+            child.kill()
     taken = subprocess.run([sys.executable, "-m", "monitor", "serve", "--config", str(config), "--port", str(busy_port)], capture_output=True, text=True, timeout=30)
     assert taken.returncode == 2
     assert taken.stderr.startswith(f"dfe-monitor: cannot listen on 127.0.0.1:{busy_port}: ") and taken.stderr.count("\n") == 1
