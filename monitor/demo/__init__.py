@@ -8,12 +8,15 @@ only in their chrome. See ``README.md`` in this folder for the full list.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from monitor.demo.mailbox import Mailbox
 from monitor.demo.server import FixtureServer
 from monitor.errors import EXIT_OK, MonitorError
 
@@ -44,25 +47,39 @@ def run_demo(folder: Path, *, verbose: bool = False) -> int:
         raise MonitorError(f"the demo site is missing from {SITE}; reinstall dfe-monitor")
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("monitor.db", "monitor.db-wal", "monitor.db-shm", "monitor.db.lock", "feed.atom"):
+    for name in ("monitor.db", "monitor.db-wal", "monitor.db-shm", "monitor.db.lock", *(p.name for p in folder.glob("*.atom"))):
         (folder / name).unlink(missing_ok=True)
     shutil.rmtree(folder / "pages", ignore_errors=True)
-    with FixtureServer(SITE, "before") as server:
-        config = write_demo_config(folder, server.url)
-        print(f"Demo site (a GOV.UK stand-in) serving at {server.url}")
-        print("\n1. First run: the 'before' state. Every page is recorded as a baseline, not a change.")
-        code = _run_child(config, verbose)
-        if code != EXIT_OK:
-            raise MonitorError(f"the first demo run failed with exit code {code}")
-        server.set_state("after")
-        print("\n2. The site changes. Second run: only real changes are reported.")
-        code = _run_child(config, verbose)
-        if code != EXIT_OK:
-            raise MonitorError(f"the second demo run failed with exit code {code}")
-        print("\n3. A third run with nothing new adds nothing:")
-        code = _run_child(config, verbose)
-        if code != EXIT_OK:
-            raise MonitorError(f"the third demo run failed with exit code {code}")
+    shutil.rmtree(folder / "mail", ignore_errors=True)
+    mailbox = Mailbox(folder / "mail")
+    mailbox.start()
+    try:
+        with FixtureServer(SITE, "before") as server:
+            config = write_demo_config(folder, server.url, mailbox.port)
+            print(f"Demo site (a GOV.UK stand-in) serving at {server.url}; a demo mail server on 127.0.0.1:{mailbox.port}")
+            print("\n1. First run: the 'before' state. Every page is recorded as a baseline, not a change.")
+            _step(config, verbose, "first")
+            server.set_state("after")
+            mailbox.stop()
+            print("\n2. The site changes, and the mail server is down. Second run: only real changes are reported;")
+            print("   their e-mail alerts cannot be sent, so they are kept in the database's outbox.")
+            _step(config, verbose, "second")
+            mailbox.start()
+            print("\n3. The mail server is back. A third run finds nothing new, and sends each kept alert once:")
+            _step(config, verbose, "third")
+    finally:
+        mailbox.stop()
+    _report(folder, config, mailbox)
+    return EXIT_OK
+
+
+def _step(config: Path, verbose: bool, which: str) -> None:
+    code = _run_child(config, verbose)
+    if code != EXIT_OK:
+        raise MonitorError(f"the {which} demo run failed with exit code {code}")
+
+
+def _report(folder: Path, config: Path, mailbox: Mailbox) -> None:
     changes = subprocess.run(
         [sys.executable, "-m", "monitor", "changes", "--json", "--config", str(config)],
         check=True,
@@ -79,9 +96,13 @@ def run_demo(folder: Path, *, verbose: bool = False) -> int:
             flags.append("high priority: " + ", ".join(record["terms"]))
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
         print(f"  - {record['kind']:<9} {record['title']}{suffix}")
-    print(f"\nAtom feed:      {folder / 'feed.atom'}")
+    print(f"\nE-mails received by the demo mail server ({len(mailbox.messages())}, one per high-priority change):")
+    for path in mailbox.messages():
+        subject = " ".join(str(email.message_from_bytes(path.read_bytes(), policy=email.policy.default)["Subject"]).split())
+        print(f"  - {path.relative_to(folder)}: {subject}")
+    feeds = sorted(p.name for p in folder.glob("*.atom"))
+    print(f"\nAtom feeds:     {folder} / {', '.join(feeds)}")
     print(f"Change pages:   {folder / 'pages' / 'index.html'}")
     print(f"Database:       {folder / 'monitor.db'}")
     print(f"Configuration:  {config}")
-    print(f"Try: dfe-monitor changes --json --config {config}")
-    return EXIT_OK
+    print(f"Try: dfe-monitor serve --config {config}   (then open http://127.0.0.1:8080/)")

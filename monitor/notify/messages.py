@@ -36,7 +36,9 @@ def flags(entry: FeedEntry) -> str:
 
 
 def subject_of(entry: FeedEntry) -> str:
-    return _one_line(f"{entry.title}{flags(entry)}", MAX_SUBJECT)
+    """The title, shortened if need be, then the flags (which are never cut off)."""
+    marks = flags(entry)
+    return _one_line(entry.title, MAX_SUBJECT - len(marks)) + marks
 
 
 def describe(entry: FeedEntry) -> list[str]:

@@ -134,8 +134,9 @@ def _send(db: Database, sender: Sender, batch: Batch, now: Callable[[], datetime
         with db.write() as session:
             outbox.mark(session, ids, outbox.PENDING, now(), str(exc))
         report.failed += len(ids)
+        if report.errors.get(batch.channel.label) != str(exc):  # once per channel and reason
+            log.warning("alert not delivered (will retry next run): %s", exc)
         report.errors[batch.channel.label] = str(exc)
-        log.warning("alert not delivered (will retry next run): %s", exc)
         return str(exc)
     with db.write() as session:
         outbox.mark(session, ids, outbox.SENT, now())
