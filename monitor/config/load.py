@@ -247,44 +247,24 @@ def _check_storage(config: Config, where: Where) -> None:
 
 def _check_database_url(url: str, where: Where) -> None:
     """The URL parses, names a dialect SQLAlchemy knows, and its DBAPI module imports."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+    from storage.dburl import check_database_url
 
-    def fail(message: str) -> ConfigError:
-        return where.error("storage", None, "database", message)
-
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        raise fail("not a valid SQLAlchemy database URL (e.g. \"sqlite:///data/monitor.db\" or \"postgresql+psycopg://user@host/db\")") from None
-    try:
-        dialect = parsed.get_dialect()
-    except NoSuchModuleError:
-        raise fail(f"unknown database dialect {shown(parsed.drivername)}; use a plain path for SQLite or a SQLAlchemy URL such as \"postgresql+psycopg://...\"") from None
-    if getattr(dialect, "is_async", False):
-        raise fail(f"{parsed.drivername!r} is an asyncio driver; use a synchronous one (e.g. \"postgresql+psycopg\")")
-    try:
-        _import_dbapi(dialect)
-    except ImportError as exc:
-        raise fail(f"the driver for {parsed.drivername!r} is not installed; {_install_hint(exc)}") from None
-    if parsed.get_backend_name() == "sqlite" and parsed.database and _is_folder(parsed.database):
-        raise fail(f"{shown(parsed.database)} is a folder; name a database file in it")
+    problem = check_database_url(url)
+    if problem is None:
+        return
+    messages = {
+        "syntax": "not a valid SQLAlchemy database URL (e.g. \"sqlite:///data/monitor.db\" or \"postgresql+psycopg://user@host/db\")",
+        "dialect": f"unknown database dialect {shown(problem.name)}; use a plain path for SQLite or a SQLAlchemy URL such as \"postgresql+psycopg://...\"",
+        "async": f"{problem.name!r} is an asyncio driver; use a synchronous one (e.g. \"postgresql+psycopg\")",
+        "driver": f"the driver for {problem.name!r} is not installed; {_install_hint(problem.missing_module, problem.detail)}",
+        "folder": f"{shown(problem.name)} is a folder; name a database file in it",
+    }
+    raise where.error("storage", None, "database", messages[problem.kind])
 
 
-def _import_dbapi(dialect: Any) -> None:
-    """Imports the driver module: SQLAlchemy itself only does so when the first engine is made.
-    Third-party dialects written for SQLAlchemy 1.x only have the older ``dbapi()``."""
-    load = getattr(dialect, "import_dbapi", None) or dialect.dbapi
-    load()
-
-
-def _install_hint(exc: ImportError) -> str:
-    if not exc.name:
-        return f"install its Python driver ({exc})"
-    module = exc.name.split(".")[0]
+def _install_hint(name: str | None, detail: str) -> str:
+    if not name:
+        return f"install its Python driver ({detail})"
+    module = name.split(".")[0]
     return f"install it with `pip install {_DBAPI_PACKAGES.get(module, module)}`"
-
-
-def _is_folder(database: str) -> bool:
-    return not database.startswith("file:") and database != ":memory:" and Path(database).expanduser().is_dir()
 
