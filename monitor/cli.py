@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from monitor.config import Config
 
 PROG = "dfe-monitor"
+EXIT_NOTIFY_FAILED = 1  # `notify --test`: at least one channel did not take its message
 
 
 LOG_FORMATS = ("text", "json")
@@ -54,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schedule", parents=[common], help="run checks on the configured cron schedule until stopped")
     sub.add_parser("status", parents=[common], help="each target's last success, last change, failures and next check")
+
+    notify = sub.add_parser("notify", parents=[common], help="alerts: --test sends one test message to every configured channel")
+    notify.add_argument("--test", action="store_true", help="send a test message to each channel and say which worked (exit 0 only if all did)")
+
+    serve = sub.add_parser("serve", parents=[common], help="read-only HTTP: the feeds, the change pages and /api/changes")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
 
     research.register(sub, common)
 
@@ -147,8 +155,8 @@ def cmd_run(args: argparse.Namespace, verbose: int) -> int:
 
 
 def cmd_feed(args: argparse.Namespace, verbose: int) -> int:
-    from monitor.publish.records import publish_feed
     from monitor.record.connect import database_exists, open_database
+    from monitor.record.publishing import publish_all, publish_main_feed_to
     from monitor.record.run import utcnow
 
     config = _config(args)
@@ -157,7 +165,7 @@ def cmd_feed(args: argparse.Namespace, verbose: int) -> int:
         raise UsageError(f"no database at {config.storage.database} yet: run `dfe-monitor run` first")
     db = open_database(config)
     try:
-        count = publish_feed(db, path=path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=utcnow(), pages_dir=config.pages_path if not args.output else None)
+        count = publish_main_feed_to(db, config, path, utcnow()) if args.output else publish_all(db, config, utcnow())
     finally:
         db.dispose()
     print(f"feed: {path} ({count} entries)")
@@ -179,6 +187,25 @@ def cmd_status(args: argparse.Namespace, verbose: int) -> int:
     return EXIT_OK
 
 
+def cmd_notify(args: argparse.Namespace, verbose: int) -> int:
+    if not args.test:
+        raise UsageError("nothing to do: `dfe-monitor notify --test` sends a test message to every channel (alerts themselves go out after each run)")
+    from monitor.notify.check import test_channels
+
+    results = test_channels(_config(args))
+    for label, error in results:
+        print(f"ok      {label}" if error is None else f"FAILED  {label}: {error}")
+    failed = sum(1 for _, error in results if error is not None)
+    print(f"{len(results) - failed} of {len(results)} channels worked")
+    return EXIT_OK if not failed else EXIT_NOTIFY_FAILED
+
+
+def cmd_serve(args: argparse.Namespace, verbose: int) -> int:
+    from monitor.serve.server import serve
+
+    return serve(_config(args), host=args.host, port=args.port)
+
+
 def cmd_demo(args: argparse.Namespace, verbose: int) -> int:
     from monitor.demo import run_demo
 
@@ -190,6 +217,8 @@ COMMANDS = {
     "feed": cmd_feed,
     "schedule": cmd_schedule,
     "status": cmd_status,
+    "notify": cmd_notify,
+    "serve": cmd_serve,
     "demo": cmd_demo,
     **research.HANDLERS,
 }

@@ -123,3 +123,17 @@ class DiscoverRow:
     key: str
     first_run_at: datetime
     last_run_at: datetime
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    id: int
+    change_id: int
+    channel: str
+    state: str
+    created_at: datetime
+    attempts: int
+    last_attempt_at: datetime | None
+    sent_at: datetime | None
+    last_error: str | None
+    message_id: str

@@ -25,7 +25,7 @@ from sqlalchemy.types import TypeDecorator
 
 # PRAGMA user_version of a SQLite file at the newest migration (0.1.0 wrote 1, then 2): an
 # older dfe-monitor refuses a file it cannot read instead of writing into it.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class UTCDateTime(TypeDecorator[datetime]):

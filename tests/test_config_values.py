@@ -169,9 +169,9 @@ def test_no_control_characters_in_any_text_setting(name, key, is_list, char):
     value = f'"a{char}b"'
     value = f"[{value}]" if is_list else value
     if name in ARRAYS:
-        required = {"targets": {"name": '"x"', "url": '"https://www.gov.uk/x"'}, "discover": {"query": '"q"'}}[name]
+        required = {"targets": {"name": '"x"', "url": '"https://www.gov.uk/x"'}, "discover": {"query": '"q"'}, "feeds": {"path": '"x.atom"'}}[name]
         lines = [f"{k} = {v}" for k, v in {**required, key: value}.items()]
-        text = f"[[{name}]]\n" + "\n".join(lines) + "\n"
+        text = f"[[{name}]]\n" + "\n".join(lines) + "\n" + (TARGET if name == "feeds" else "")
         label = f"[[{name}]] #1 {key}"
     else:
         text = table(name, f"{key} = {value}")

@@ -143,7 +143,8 @@ def test_hostile_markup_reaches_the_feed_only_as_escaped_text(hostile):
 def test_hostile_markup_reaches_the_change_pages_only_as_escaped_text(hostile):
     s, _ = hostile
     pages = sorted((s.folder / "pages").glob("*.html"))
-    assert [p.name for p in pages] == ["change-1.html", "change-2.html", "index.html"]
+    assert [p.name for p in pages if p.name.startswith("change-")] == ["change-1.html", "change-2.html"]
+    assert "index.html" in [p.name for p in pages]
     for page in pages:
         html_text = page.read_text()
         assert "default-src 'none'" in html_text
@@ -307,7 +308,7 @@ def test_huge_diffs_are_capped_with_a_count_of_the_rest(huge):
     privacy = entry_html(s, "Privacy information: pupils")
     assert "… and 275 more text changes not shown." in privacy  # 300 edits, 25 shown
     register = entry_html(s, "Pupil data register")
-    shown = len(re.findall(r"<tr><td>(Added|Removed|Changed)</td>", register))
+    shown = len(re.findall(r"<tr><td[^>]*>(Added|Removed|Changed)</td>", register))
     assert shown == 20 and "… and 2980 more rows not shown." in register  # 3,000 rows: 2,000 new, 1,000 changed
     assert len(privacy) < 100_000 and len(register) < 100_000
     assert [c["title"] for c in s.changes()] == [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import feedparser
@@ -44,6 +45,11 @@ def entry(n: int, **kw) -> FeedEntry:
     return FeedEntry(**base)
 
 
+def unstyled(html: str) -> str:
+    """The markup without its inline styles (they are tested on their own)."""
+    return re.sub(r' style="[^"]*"', "", html)
+
+
 def build(entries):
     return build_feed(entries, title="DfE pupil data publications: changes", feed_url="https://example.org/dfe-monitor/feed.atom", updated=T0)
 
@@ -67,7 +73,7 @@ def test_valid_atom_newest_first_with_stable_ids():
 
 
 def test_content_shows_insertions_deletions_and_silent_edit():
-    html = render_entry_html(entry(1))
+    html = unstyled(render_entry_html(entry(1)))
     assert "<ins>We share nationality with the Home Office.</ins>" in html
     assert "<del>5</del><ins>25</ins>" in html
     assert "No change note: silent edit." in html
@@ -76,7 +82,7 @@ def test_content_shows_insertions_deletions_and_silent_edit():
 
 
 def test_change_note_is_quoted():
-    html = render_entry_html(entry(1, silent_edit=False, summary="Paragraph added.", change_note="Added the Home Office <b>share</b>."))
+    html = unstyled(render_entry_html(entry(1, silent_edit=False, summary="Paragraph added.", change_note="Added the Home Office <b>share</b>.")))
     assert "<blockquote>Added the Home Office &lt;b&gt;share&lt;/b&gt;.</blockquote>" in html
     assert "silent edit" not in html
 
@@ -111,9 +117,9 @@ def test_hostile_text_is_escaped_everywhere_and_the_feed_stays_valid():
 def test_huge_diffs_are_capped_with_a_count():
     changes = [{"op": "added", "section": "", "kinds": ["paragraph"], "old": [], "new": [f"para {i} " + "x" * 10_000], "words": []} for i in range(60)]
     html = render_entry_html(entry(1, details={"text_changes": changes}))
-    assert "… and 35 more text changes not shown." in html
+    assert re.search(r"… and \d+ more text changes not shown\.", html)
     assert "characters not shown" in html
-    assert len(html) < 200_000
+    assert len(html) < 60 * 1024
     check_feed(build([entry(1, details={"text_changes": changes})]))
 
 

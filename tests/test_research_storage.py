@@ -76,6 +76,7 @@ def test_the_migrated_schema_is_the_models_on_both_engines(database_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    import storage.outbox  # noqa: F401 - its table joins the metadata
     import storage.research  # noqa: F401 - its tables join the metadata
     from storage.schema import Base
 

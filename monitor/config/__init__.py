@@ -7,6 +7,7 @@ key; ``docs`` generates the README's settings table from the same fields.
 
 from monitor.config.fields import CATEGORIES
 from monitor.config.load import load_config, parse_config
+from monitor.config.outputs import FeedFilter, NotifySettings
 from monitor.config.settings import (
     ARRAYS,
     DEFAULT_TERMS,
@@ -35,10 +36,12 @@ __all__ = [
     "Config",
     "Discover",
     "ExtractSettings",
+    "FeedFilter",
     "FeedSettings",
     "FetchSettings",
     "GovukSettings",
     "HealthSettings",
+    "NotifySettings",
     "ScheduleSettings",
     "StorageSettings",
     "Target",

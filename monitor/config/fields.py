@@ -8,6 +8,7 @@ already worded for people; ``monitor.config.load`` adds file, line and key.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 import zoneinfo
 from collections.abc import Iterable
@@ -129,6 +130,40 @@ def _category(value: str) -> str:
     return value
 
 
+def one_of(choices: tuple[str, ...]) -> AfterValidator:
+    """A string that must be one of ``choices`` (a typo gets a "did you mean")."""
+
+    def check(value: str) -> str:
+        if value not in choices:
+            raise invalid(f"expected one of {', '.join(choices)}, got {shown(value)}{did_you_mean(value, choices)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _optional_http_url(value: str) -> str:
+    return _http_url(value) if value else value
+
+
+_EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+def _email(value: str) -> str:
+    """A bare address (no display name): it goes into SMTP commands and headers as it is."""
+    if not value.isascii() or not _EMAIL_RE.match(value):
+        raise invalid(f"expected an e-mail address like \"campaign@example.org\", got {shown(value)}")
+    return value
+
+
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _env_name(value: str) -> str:
+    if value and not _ENV_NAME_RE.match(value):
+        raise invalid(f"expected the name of an environment variable (letters, digits, _), got {shown(value)}")
+    return value
+
+
 def _without_blanks(values: list[str]) -> list[str]:
     """Blank entries (an emptied "" left behind after editing) are dropped, not errors."""
     return [v for v in values if v]
@@ -148,4 +183,7 @@ Cron = Annotated[Text, AfterValidator(_cron)]
 TimeZone = Annotated[Text, AfterValidator(_timezone)]
 Category = Annotated[Text, AfterValidator(_category)]
 TextList = Annotated[list[Text], AfterValidator(_without_blanks)]
+OptionalHttpUrl = Annotated[Text, AfterValidator(_optional_http_url)]
+Email = Annotated[NonEmptyText, AfterValidator(_email)]
+EnvName = Annotated[Text, AfterValidator(_env_name)]
 HostList = Annotated[TextList, AfterValidator(_some_hosts)]

@@ -237,6 +237,9 @@ def _check_storage(config: Config, where: Where) -> None:
         if value and "://" not in value and config.resolve(value).is_dir():
             suggestion = (Path(value) / example).as_posix()
             raise where.error(section, None, key, f"{shown(value)} is a folder; name a file in it, e.g. {shown(suggestion)}")
+    for index, feed in enumerate(config.feeds):
+        if config.resolve(feed.path).is_dir():
+            raise where.error("feeds", index, "path", f"{shown(feed.path)} is a folder; name a file in it, e.g. {shown((Path(feed.path) / 'feed.atom').as_posix())}")
     if "://" in config.storage.database:
         _check_database_url(config.storage.database, where)
 

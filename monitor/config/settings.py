@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, get_args
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
+from monitor.config.base import Table
 from monitor.config.fields import (
     CATEGORIES,
     Category,
@@ -20,12 +21,14 @@ from monitor.config.fields import (
     HostList,
     HttpUrl,
     NonEmptyText,
+    OptionalHttpUrl,
     SiteUrl,
     Text,
     TextList,
     TimeZone,
     invalid,
 )
+from monitor.config.outputs import FeedFilter, NotifySettings
 from monitor.govuk.urls import host_allowed, normalise_url
 
 DEFAULT_USER_AGENT = (
@@ -50,18 +53,7 @@ SEARCH_API_MAX_RESULTS = 1500  # the Search API refuses larger pages
 CATEGORY_HELP = ", ".join(CATEGORIES[:-1]) + " or other"
 
 
-class _Table(BaseModel):
-    """Strict: TOML already has types, so "5" is not a number and 3.0 is not a count. Defaults are
-    validated like values from the file, so a default can never be one the file could not hold."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        strict=True,
-        str_strip_whitespace=True,
-        allow_inf_nan=False,
-        validate_default=True,
-    )
+_Table = Table
 
 
 class StorageSettings(_Table):
@@ -74,7 +66,8 @@ class FeedSettings(_Table):
     title: Text = Field("DfE pupil data publications: changes", description="feed title")
     url: HttpUrl = Field("https://example.org/dfe-monitor/feed.atom", description="where the feed is published (self link)")
     max_entries: int = Field(500, ge=1, le=100_000, description="newest entries kept in the feed (the database keeps all)")
-    pages_dir: Text = Field("", description="folder for one HTML page per change; empty: no pages")
+    pages_dir: Text = Field("", description="folder for one HTML page per change, plus index and history pages; empty: no pages")
+    pages_url: OptionalHttpUrl = Field("", description="public URL of pages_dir: entries link to their change page; empty: no link")
 
 
 class GovukSettings(_Table):
@@ -155,8 +148,10 @@ class Config(_Table):
     health: HealthSettings = Field(default_factory=HealthSettings, description="when a failing or vanished page is reported")
     alerts: AlertsSettings = Field(default_factory=AlertsSettings, description="what makes a change high priority")
     extract: ExtractSettings = Field(default_factory=ExtractSettings, description="limits for reading attachments")
+    notify: NotifySettings = Field(default_factory=NotifySettings, description="alerts by e-mail and through Apprise")
     targets: tuple[Target, ...] = Field((), strict=False, description="pages to watch ([[targets]])")
     discover: tuple[Discover, ...] = Field((), strict=False, description="searches for pages to watch ([[discover]])")
+    feeds: tuple[FeedFilter, ...] = Field((), strict=False, description="more Atom feeds, each of the entries matching its filters ([[feeds]])")
 
     _path: Path = PrivateAttr(default_factory=lambda: Path("config.toml").resolve())
 
@@ -172,6 +167,7 @@ class Config(_Table):
         _check_fetchable(self.govuk.base_url, allowed, ("govuk", None, "base_url"))
         _check_targets(self.targets, allowed)
         _check_discover(self.discover)
+        _check_feeds(self.feed.path, self.feeds)
         if not self.targets and not self.discover:
             raise invalid("nothing to watch; add a [[targets]] or [[discover]] entry", at=("", None, None))
         return self
@@ -245,6 +241,17 @@ def _check_discover(entries: tuple[Discover, ...]) -> None:
         if entry.key in seen:
             raise invalid(f"duplicate discover entry, same as #{seen[entry.key] + 1}", at=("discover", index, "query"))
         seen[entry.key] = index
+
+
+def _check_feeds(main: str, feeds: tuple[FeedFilter, ...]) -> None:
+    """Two feeds written to one file would overwrite each other after every run."""
+    seen: dict[str, int] = {}
+    for index, feed in enumerate(feeds):
+        if Path(feed.path) == Path(main):
+            raise invalid("same path as feed.path; give this feed its own file", at=("feeds", index, "path"))
+        if feed.path in seen:
+            raise invalid(f"same path as feed #{seen[feed.path] + 1}", at=("feeds", index, "path"))
+        seen[feed.path] = index
 
 
 def tables() -> tuple[dict[str, type[_Table]], dict[str, type[_Table]]]:

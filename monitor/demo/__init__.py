@@ -8,6 +8,8 @@ only in their chrome. See ``README.md`` in this folder for the full list.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import shutil
 import subprocess
@@ -15,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from monitor.demo.mailbox import Mailbox
 from monitor.demo.server import FixtureServer
 from monitor.errors import EXIT_OK, MonitorError
 
@@ -22,10 +25,13 @@ HERE = Path(__file__).parent
 SITE = HERE / "site"
 
 
-def write_demo_config(folder: Path, base_url: str) -> Path:
-    template = (HERE / "config.toml").read_text(encoding="utf-8")
+def write_demo_config(folder: Path, base_url: str, smtp_port: int | None = None) -> Path:
+    """The demo's config.toml; e-mail alerts only when a mail server is given (``smtp_port``)."""
+    text = (HERE / "config.toml").read_text(encoding="utf-8").replace("{{base}}", base_url)
+    text = text.replace("{{email_to}}", '["campaign@example.org"]' if smtp_port else "[]")
+    text = text.replace("{{smtp_port}}", str(smtp_port or 25))
     path = folder / "config.toml"
-    path.write_text(template.replace("{{base}}", base_url), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -38,41 +44,51 @@ def _run_child(config: Path, verbose: int) -> int:
 
 
 def run_demo(folder: Path, *, verbose: int = 0, serve: bool = False) -> int:
-    """Three runs against the demo site (before, after, after again), then what they found.
-    With ``serve`` the site stays up afterwards, until Ctrl-C, for trying other commands on it."""
+    """Three runs against the demo site (before, after, after again; its mail server down for the
+    second), then what they found and the alerts that arrived. With ``serve`` the site and the mail
+    server stay up afterwards, until Ctrl-C, for trying other commands on them."""
     if not (SITE / "before").is_dir() or not (SITE / "after").is_dir():
         raise MonitorError(f"the demo site is missing from {SITE}; reinstall dfe-monitor")
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("monitor.db", "monitor.db-wal", "monitor.db-shm", "monitor.db.lock", "feed.atom"):
+    for name in ("monitor.db", "monitor.db-wal", "monitor.db-shm", "monitor.db.lock", *(p.name for p in folder.glob("*.atom"))):
         (folder / name).unlink(missing_ok=True)
     shutil.rmtree(folder / "pages", ignore_errors=True)
-    with FixtureServer(SITE, "before") as server:
-        config = write_demo_config(folder, server.url)
-        print(f"Demo site (a GOV.UK stand-in) serving at {server.url}")
-        print("\n1. First run: the 'before' state. Every page is recorded as a baseline, not a change.")
-        code = _run_child(config, verbose)
-        if code != EXIT_OK:
-            raise MonitorError(f"the first demo run failed with exit code {code}")
-        server.set_state("after")
-        print("\n2. The site changes. Second run: only real changes are reported.")
-        code = _run_child(config, verbose)
-        if code != EXIT_OK:
-            raise MonitorError(f"the second demo run failed with exit code {code}")
-        print("\n3. A third run with nothing new adds nothing:")
-        code = _run_child(config, verbose)
-        if code != EXIT_OK:
-            raise MonitorError(f"the third demo run failed with exit code {code}")
-        _summarise(folder, config)
-        if serve:
-            _keep_serving(server, config)
-            return EXIT_OK
+    shutil.rmtree(folder / "mail", ignore_errors=True)
+    mailbox = Mailbox(folder / "mail")
+    mailbox.start()
+    try:
+        with FixtureServer(SITE, "before") as server:
+            config = write_demo_config(folder, server.url, mailbox.port)
+            print(f"Demo site (a GOV.UK stand-in) serving at {server.url}; a demo mail server on 127.0.0.1:{mailbox.port}")
+            print("\n1. First run: the 'before' state. Every page is recorded as a baseline, not a change.")
+            _step(config, verbose, "first")
+            server.set_state("after")
+            mailbox.stop()
+            print("\n2. The site changes, and the mail server is down. Second run: only real changes are reported;")
+            print("   their e-mail alerts cannot be sent, so they are kept in the database's outbox.")
+            _step(config, verbose, "second")
+            mailbox.start()
+            print("\n3. The mail server is back. A third run finds nothing new, and sends each kept alert once:")
+            _step(config, verbose, "third")
+            _report(folder, config, mailbox)
+            if serve:
+                _keep_serving(server, config, mailbox)
+                return EXIT_OK
+    finally:
+        mailbox.stop()
     print("\nThe demo site has stopped, so this configuration now points at nothing. To keep it")
     print("running and try `run`, `schedule` and `status` against it: dfe-monitor demo --serve")
     return EXIT_OK
 
 
-def _summarise(folder: Path, config: Path) -> None:
+def _step(config: Path, verbose: int, which: str) -> None:
+    code = _run_child(config, verbose)
+    if code != EXIT_OK:
+        raise MonitorError(f"the {which} demo run failed with exit code {code}")
+
+
+def _report(folder: Path, config: Path, mailbox: Mailbox) -> None:
     changes = subprocess.run(
         [sys.executable, "-m", "monitor", "changes", "--json", "--config", str(config)],
         check=True,
@@ -89,18 +105,25 @@ def _summarise(folder: Path, config: Path) -> None:
             flags.append("high priority: " + ", ".join(record["terms"]))
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
         print(f"  - {record['kind']:<9} {record['title']}{suffix}")
-    print(f"\nAtom feed:      {folder / 'feed.atom'}")
+    print(f"\nE-mails received by the demo mail server ({len(mailbox.messages())}, one per high-priority change):")
+    for path in mailbox.messages():
+        subject = " ".join(str(email.message_from_bytes(path.read_bytes(), policy=email.policy.default)["Subject"]).split())
+        print(f"  - {path.relative_to(folder)}: {subject}")
+    feeds = sorted(p.name for p in folder.glob("*.atom"))
+    print(f"\nAtom feeds:     {folder} / {', '.join(feeds)}")
     print(f"Change pages:   {folder / 'pages' / 'index.html'}")
     print(f"Database:       {folder / 'monitor.db'}")
     print(f"Configuration:  {config}")
-    print(f"Try: dfe-monitor changes --json --config {config}")
+    print(f"Try: dfe-monitor serve --config {config}   (then open http://127.0.0.1:8080/)")
 
 
-def _keep_serving(server: FixtureServer, config: Path) -> None:
-    """Serve the demo site (its 'after' state) until Ctrl-C, saying what to try."""
-    print(f"\nThe demo site stays up at {server.url} (state: after). Try, in another terminal:")
+def _keep_serving(server: FixtureServer, config: Path, mailbox: Mailbox) -> None:
+    """Serve the demo site (its 'after' state) and the demo mail server until Ctrl-C, saying what to try."""
+    print(f"\nThe demo site stays up at {server.url} (state: after), and the demo mail server on")
+    print(f"127.0.0.1:{mailbox.port} (messages kept in {mailbox.folder}). Try, in another terminal:")
     print(f"  dfe-monitor run --config {config}")
     print(f"  dfe-monitor status --config {config}")
+    print(f"  dfe-monitor notify --test --config {config}")
     print(f"  dfe-monitor schedule --config {config}          # checks on its cron; Ctrl-C stops it")
     print(f"  curl '{server.url}/_control/state?name=before'   # switch the site back, then run again")
     print("Press Ctrl-C to stop the site.", flush=True)

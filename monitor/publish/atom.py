@@ -8,7 +8,7 @@ so no page can put live markup into a reader.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -30,13 +30,17 @@ def rfc3339(when: datetime) -> str:
 # -- building ----------------------------------------------------------------------------------
 
 
-def build_feed(entries: Sequence[FeedEntry], *, title: str, feed_url: str, updated: datetime, max_entries: int = 500) -> bytes:
-    """Atom XML, newest entry first."""
+SUBTITLE = "Changes to what the Department for Education publishes on GOV.UK about pupil data"
+
+
+def build_feed(entries: Sequence[FeedEntry], *, title: str, feed_url: str, updated: datetime, max_entries: int = 500, subtitle: str = SUBTITLE, html_of: Callable[[FeedEntry], str] = render_entry_html) -> bytes:
+    """Atom XML, newest entry first; ``html_of`` gives each entry's content (feeds that share
+    entries share one rendering)."""
     newest_first = sorted(entries, key=lambda e: (e.detected_at, e.sequence), reverse=True)[:max_entries]
     gen = FeedGenerator()
     gen.id(xml_safe(feed_url))
     gen.title(xml_safe(title))
-    gen.subtitle("Changes to what the Department for Education publishes on GOV.UK about pupil data")
+    gen.subtitle(xml_safe(subtitle))
     gen.link(href=feed_url, rel="self", type="application/atom+xml")
     gen.author({"name": "dfe-monitor"})
     gen.rights(OGL_NOTICE)
@@ -44,14 +48,14 @@ def build_feed(entries: Sequence[FeedEntry], *, title: str, feed_url: str, updat
     gen.language("en")
     gen.updated(newest_first[0].detected_at if newest_first else updated)
     try:
-        _add_entries(gen, newest_first)
+        _add_entries(gen, newest_first, html_of)
         xml = gen.atom_str(pretty=True)
     except ValueError as exc:  # feedgen refuses an entry (an empty title or id, a bad date)
         raise FeedInvalid(f"the feed could not be built ({exc}); the previous feed was kept") from None
-    return _fix_entry_links(xml)
+    return _add_entry_links(xml, newest_first)
 
 
-def _add_entries(gen: FeedGenerator, newest_first: Sequence[FeedEntry]) -> None:
+def _add_entries(gen: FeedGenerator, newest_first: Sequence[FeedEntry], html_of: Callable[[FeedEntry], str]) -> None:
     # feedgen prepends by default; append so the order we sorted is the order written.
     for entry in newest_first:
         item = gen.add_entry(order="append")
@@ -59,9 +63,6 @@ def _add_entries(gen: FeedGenerator, newest_first: Sequence[FeedEntry]) -> None:
         item.title(xml_safe(entry.title))
         item.updated(entry.detected_at)
         item.published(entry.detected_at)
-        href = safe_href(entry.url)
-        if href:
-            item.link(href=href, rel="alternate", type="text/html")
         item.category(term=xml_safe(entry.category), label=xml_safe(entry.category.replace("-", " ")))
         item.category(term=f"kind:{xml_safe(entry.kind)}")
         if entry.priority == "high":
@@ -69,15 +70,29 @@ def _add_entries(gen: FeedGenerator, newest_first: Sequence[FeedEntry]) -> None:
         if entry.silent_edit:
             item.category(term="silent-edit", label="silent edit")
         item.summary(xml_safe(entry.summary))
-        item.content(render_entry_html(entry), type="html")
+        item.content(html_of(entry), type="html")
 
 
-def _fix_entry_links(xml: bytes) -> bytes:
-    """feedgen 1.0 drops rel and type from entry links (a shadowed variable): put them back."""
+def entry_links(entry: FeedEntry) -> list[tuple[str, str]]:
+    """(rel, href) of an entry's links: the page on GOV.UK, and its change page when published."""
+    links = []
+    if href := safe_href(entry.url):
+        links.append(("alternate", href))
+    if page := safe_href(entry.page_url):
+        links.append(("related", page))
+    return links
+
+
+def _add_entry_links(xml: bytes, entries: Sequence[FeedEntry]) -> bytes:
+    """Each entry's links, added after feedgen (1.0 drops rel and type from entry links)."""
     root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
-    for element in root.iterfind(f"{{{ATOM_NS}}}entry/{{{ATOM_NS}}}link"):
-        element.set("rel", element.get("rel") or "alternate")
-        element.set("type", element.get("type") or "text/html")
+    for element, entry in zip(root.iterfind(f"{{{ATOM_NS}}}entry"), entries, strict=True):
+        title = element.find(f"{{{ATOM_NS}}}title")
+        position = list(element).index(title) + 1 if title is not None else len(element)
+        for offset, (rel, href) in enumerate(entry_links(entry)):
+            link = etree.Element(f"{{{ATOM_NS}}}link", href=href, rel=rel, type="text/html")
+            link.tail = "\n    "
+            element.insert(position + offset, link)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 

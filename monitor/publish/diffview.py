@@ -1,30 +1,49 @@
 """What a reader sees of a diff: text changes and changed files, clipped to a readable size.
 
-The database keeps every diff whole; an entry shows a part of it, within budgets (paragraphs,
-rows, sections), and says how much it left out. These functions make that choice and return
-plain data for the templates; they never write markup.
+The database keeps every diff whole; an entry shows a part of it, within a :class:`Budget`
+(paragraphs, rows, sections), and says how much it left out. A feed entry gets a small budget
+(it must stay under 60 KB in any reader), a change page a large one. These functions make that
+choice and return plain data for the templates; they never write markup. Text is given as
+segments (:mod:`monitor.publish.marks`), the watch-list terms among them marked.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
-from monitor.compare.wording import file_event_label
 from monitor.publish.marks import NO_MARKS, Marker, Segment
 from monitor.publish.safety import safe_href
 
-MAX_TEXT_CHANGES = 25
-MAX_ROWS = 20
-MAX_SECTIONS = 15
-MAX_SENTENCES = 10  # sentences added (and removed) shown per section of a file
-MAX_RUN_CHARS = 3_000  # one deleted or inserted run, before it is shortened
-MAX_PARAGRAPHS = 60  # paragraphs (deleted + inserted) shown in one entry's text changes
-CONTEXT_CHARS = 300  # unchanged text kept on each side of a long stretch between edits
+
+@dataclass(frozen=True)
+class Budget:
+    """How much of a diff one rendering shows; the rest is counted, not shown."""
+
+    text_changes: int = 25
+    paragraphs: int = 60  # paragraphs (deleted + inserted) shown in one entry's text changes
+    run_chars: int = 3_000  # one deleted or inserted run, before it is shortened
+    context_chars: int = 300  # unchanged text kept on each side of a long stretch between edits
+    rows: int = 20  # register rows per sheet
+    columns: int = 12  # register columns per sheet
+    sections: int = 15  # sections of a PDF or DOCX
+    sentences: int = 10  # sentences added (and removed) shown per section
+    files: int = 40
+    documents: int = 50  # documents a collection gained or lost
+
+    def shrunk(self, factor: int) -> Budget:
+        """The same budget divided by ``factor`` (at least one of each, and readable runs)."""
+        counts = {name: max(1, getattr(self, name) // factor) for name in ("text_changes", "paragraphs", "rows", "sections", "sentences", "files", "documents")}
+        return replace(self, run_chars=max(400, self.run_chars // factor), context_chars=max(80, self.context_chars // factor), **counts)
+
+
+FEED = Budget()
+PAGE = Budget(text_changes=500, paragraphs=2_000, run_chars=20_000, context_chars=600, rows=1_000, columns=60, sections=300, sentences=200, files=500, documents=1_000)
 
 
 class Link(TypedDict):
     href: str  # empty: show the text only
-    text: Any
+    text: Any  # a string, or segments
 
 
 class Run(TypedDict):
@@ -45,19 +64,21 @@ def link(url: str | None, text: Any) -> Link:
     return {"href": safe_href(url) or "", "text": text}
 
 
-def clip(text: str, mark: str, *, breaks: bool = False, marker: Marker = NO_MARKS) -> Run:
+def clip(text: str, mark: str, budget: Budget = FEED, *, breaks: bool = False, marker: Marker = NO_MARKS) -> Run:
     """An inserted or deleted run; a very long one keeps its start and end."""
-    if len(text) <= MAX_RUN_CHARS:
+    limit = budget.run_chars
+    if len(text) <= limit:
         return _run(mark, text, "", "", breaks, marker)
-    head, tail = text[: MAX_RUN_CHARS // 2], text[-MAX_RUN_CHARS // 4 :]
+    head, tail = text[: limit // 2], text[-limit // 4 :]
     return _run(mark, head, f"… {len(text) - len(head) - len(tail):,} characters not shown …", tail, breaks, marker)
 
 
-def clip_context(text: str, *, breaks: bool = False, marker: Marker = NO_MARKS) -> Run:
+def clip_context(text: str, budget: Budget = FEED, *, breaks: bool = False, marker: Marker = NO_MARKS) -> Run:
     """Unchanged text between edits: enough to read the sentence, not whole pages."""
-    if len(text) <= 2 * CONTEXT_CHARS:
+    keep = budget.context_chars
+    if len(text) <= 2 * keep:
         return _run("", text, "", "", breaks, marker)
-    return _run("", text[:CONTEXT_CHARS], "…", text[-CONTEXT_CHARS:], breaks, marker)
+    return _run("", text[:keep], "…", text[-keep:], breaks, marker)
 
 
 def _run(mark: str, head: str, omitted: str, tail: str, breaks: bool, marker: Marker) -> Run:
@@ -67,150 +88,55 @@ def _run(mark: str, head: str, omitted: str, tail: str, breaks: bool, marker: Ma
     return {"mark": mark, "head": lines(head), "omitted": omitted, "tail": lines(tail) if omitted else []}
 
 
+def word_runs(runs: list[Any], budget: Budget = FEED, marker: Marker = NO_MARKS) -> list[Run]:
+    """A word diff (``[op, text]`` pairs) as marked runs; line breaks in it are kept."""
+    shown: list[Run] = []
+    for op, text in runs:
+        if op == "insert":
+            shown.append(clip(text, "ins", budget, breaks=True, marker=marker))
+        elif op == "delete":
+            shown.append(clip(text, "del", budget, breaks=True, marker=marker))
+        else:
+            shown.append(clip_context(text, budget, breaks=True, marker=marker))
+    return shown
+
+
 # -- text --------------------------------------------------------------------------------------
 
 
-def text_changes_view(changes: list[dict[str, Any]], marker: Marker = NO_MARKS) -> dict[str, Any] | None:
+def text_changes_view(changes: list[dict[str, Any]], budget: Budget = FEED, marker: Marker = NO_MARKS) -> dict[str, Any] | None:
     """The first text changes, sharing one paragraph budget, and counts of the rest."""
     if not changes:
         return None
-    budget = [MAX_PARAGRAPHS]
+    paragraphs = [budget.paragraphs]
     shown, hidden = [], 0
-    for change in changes[:MAX_TEXT_CHANGES]:
-        view, cut = _text_change(change, budget, marker)
+    for change in changes[: budget.text_changes]:
+        view, cut = _text_change(change, paragraphs, budget, marker)
         shown.append(view)
         hidden += cut
-    return {"changes": shown, "hidden_paragraphs": hidden, "hidden_changes": max(0, len(changes) - MAX_TEXT_CHANGES)}
+    return {"changes": shown, "hidden_paragraphs": hidden, "hidden_changes": max(0, len(changes) - budget.text_changes)}
 
 
-def _text_change(change: dict[str, Any], budget: list[int], marker: Marker) -> tuple[dict[str, Any], int]:
+def _text_change(change: dict[str, Any], paragraphs_left: list[int], budget: Budget, marker: Marker) -> tuple[dict[str, Any], int]:
     op = change["op"]
     old, new = change.get("old", []), change.get("new", [])
     words: list[Run] = []
     if op == "added":
-        paragraphs, cut = _paragraphs(new, "ins", budget, marker)
+        paragraphs, cut = _paragraphs(new, "ins", paragraphs_left, budget, marker)
     elif op == "removed":
-        paragraphs, cut = _paragraphs(old, "del", budget, marker)
+        paragraphs, cut = _paragraphs(old, "del", paragraphs_left, budget, marker)
     elif change.get("words"):
-        words, paragraphs, cut = [_word_run(run_op, text, marker) for run_op, text in change["words"]], [], 0
+        words, paragraphs, cut = word_runs(change["words"], budget, marker), [], 0
     else:
-        removed, cut_old = _paragraphs(old, "del", budget, marker)
-        added, cut_new = _paragraphs(new, "ins", budget, marker)
+        removed, cut_old = _paragraphs(old, "del", paragraphs_left, budget, marker)
+        added, cut_new = _paragraphs(new, "ins", paragraphs_left, budget, marker)
         paragraphs, cut = removed + added, cut_old + cut_new
     view = {"op": op.capitalize(), "section": marker(change.get("section") or ""), "words": words, "paragraphs": paragraphs}
     return view, cut
 
 
-def _word_run(op: str, text: str, marker: Marker) -> Run:
-    """One run of a word diff; line breaks in it are kept."""
-    if op == "insert":
-        return clip(text, "ins", breaks=True, marker=marker)
-    if op == "delete":
-        return clip(text, "del", breaks=True, marker=marker)
-    return clip_context(text, breaks=True, marker=marker)
-
-
-def _paragraphs(texts: list[str], mark: str, budget: list[int], marker: Marker) -> tuple[list[Run], int]:
+def _paragraphs(texts: list[str], mark: str, left: list[int], budget: Budget, marker: Marker) -> tuple[list[Run], int]:
     """Up to the remaining budget of paragraphs, marked; and how many were left out."""
-    shown = texts[: budget[0]]
-    budget[0] -= len(shown)
-    return [clip(text, mark, marker=marker) for text in shown], len(texts) - len(shown)
-
-
-# -- files -------------------------------------------------------------------------------------
-
-
-SPREADSHEET_FORMATS = ("ods", "xlsx", "xls", "csv")
-
-
-def file_view(event: dict[str, Any], marker: Marker = NO_MARKS) -> dict[str, Any]:
-    """One attachment added, removed, replaced or changed, with what changed inside it.
-
-    A new edition compared with the previous one (which is still listed) has no previous address
-    or title: only a file that took another's place shows where it was and what it was called.
-    """
-    formats = "/".join(f.upper() for f in event.get("formats") or () if f)
-    took_the_place = not event.get("compared_with")
-    return {
-        "op": file_event_label(event),
-        "link": link(event.get("url"), marker(event.get("title") or event.get("url") or "")),
-        "formats": formats,
-        "old_url": link(event["old_url"], event["old_url"]) if event.get("old_url") and took_the_place else None,
-        "old_title": (event.get("old_title") or "") if took_the_place else "",
-        "compared_with": event.get("compared_with") or "",
-        "file_summary": marker(event.get("file_summary") or ""),
-        "note": event.get("note") or "",
-        "diff": _file_diff_view(event.get("file_diff"), marker),
-    }
-
-
-def _file_diff_view(file_diff: dict[str, Any] | None, marker: Marker) -> dict[str, Any] | None:
-    if not file_diff:
-        return None
-    sections = file_diff.get("sections") or []
-    spreadsheet = str(file_diff.get("format_after") or "").lower() in SPREADSHEET_FORMATS
-    tables = [_table_view(table, marker) for table in file_diff.get("tables") or [] if _has_changes(table)]
-    return {
-        "sheets_added": file_diff.get("sheets_added") or [],
-        "sheets_removed": file_diff.get("sheets_removed") or [],
-        "table_noun": "Sheet" if spreadsheet else "Table",
-        "tables": tables,
-        "sections": [_section_view(section, marker) for section in sections[:MAX_SECTIONS]],
-        "more_sections": max(0, len(sections) - MAX_SECTIONS),
-    }
-
-
-def _has_changes(table: dict[str, Any]) -> bool:
-    """A sheet shown only when something in it changed (no heading over an empty table)."""
-    return any(table.get(key) for key in ("rows_added", "rows_removed", "rows_changed", "columns_added", "columns_removed"))
-
-
-def _section_view(section: dict[str, Any], marker: Marker) -> dict[str, Any]:
-    """A section of a document (PDF, DOCX) and the sentences it gained and lost."""
-    added = [clip(s, "ins", marker=marker) for s in (section.get("sentences_added") or [])[:MAX_SENTENCES]]
-    removed = [clip(s, "del", marker=marker) for s in (section.get("sentences_removed") or [])[:MAX_SENTENCES]]
-    return {"label": marker(section.get("label", "")), "status": section.get("status", "changed"), "sentences": added + removed}
-
-
-def _table_view(table: dict[str, Any], marker: Marker) -> dict[str, Any]:
-    """A sheet's changes: columns added and removed, and the first rows that changed."""
-    key = table.get("key_column")
-    rows = _table_rows(table, key, marker)
-    return {
-        "sheet": marker(table.get("sheet", "")),
-        "key": key or "",
-        "columns_added": _names(table.get("columns_added")),
-        "columns_removed": _names(table.get("columns_removed")),
-        "rows": rows[:MAX_ROWS],
-        "more_rows": max(0, len(rows) - MAX_ROWS),
-    }
-
-
-def _names(columns: list[Any] | None) -> str | None:
-    """Column names as one line; None when there are none (an empty name still counts)."""
-    return ", ".join(map(str, columns)) if columns else None
-
-
-def _table_rows(table: dict[str, Any], key: str | None, marker: Marker) -> list[dict[str, Any]]:
-    rows = []
-    for label, items in (("Added", table.get("rows_added") or []), ("Removed", table.get("rows_removed") or [])):
-        for row in items:
-            ident = row.get(key) if isinstance(row, dict) and key else ""
-            rows.append({"label": label, "ident": "" if ident is None else ident, "cells": marker(_row_cells(row)), "context": marker("")})
-    for change in table.get("rows_changed") or []:
-        cells = change.get("cells") or []
-        changed_columns = [c.get("column") for c in cells]
-        context = [f"{k}: {v}" for k, v in (change.get("row") or {}).items() if k != key and k not in changed_columns and v not in (None, "")][:3]
-        rows.append({
-            "label": "Changed",
-            "ident": change.get("key", ""),
-            "cells": marker("; ".join(f"{c.get('column')}: {c.get('before')} → {c.get('after')}" for c in cells)),
-            "context": marker("; ".join(context)),
-        })
-    return rows
-
-
-def _row_cells(row: Any) -> str:
-    if isinstance(row, dict):
-        return "; ".join(f"{k}: {v}" for k, v in row.items() if v not in (None, ""))
-    return str(row)
+    shown = texts[: left[0]]
+    left[0] -= len(shown)
+    return [clip(text, mark, budget, marker=marker) for text in shown], len(texts) - len(shown)

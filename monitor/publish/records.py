@@ -1,24 +1,28 @@
-"""Reading changes back out of the database: the Atom feed and the JSON Lines listing."""
+"""Reading changes back out of the database: the Atom feeds, the change pages and the JSON Lines
+listing."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
-from monitor.publish.atom import FeedEntry, build_feed, rfc3339, write_feed
-from monitor.publish.pages import write_pages
-from storage import repo
-from storage.db import Database
+from monitor.publish.atom import FeedEntry, rfc3339
+from monitor.publish.feeds import FeedSpec, build_all, write_all
+from monitor.publish.pages import page_name, write_pages
+from storage import queries, repo
+from storage.db import Database, Session
 from storage.rows import ChangeRow, TargetRow
 
 
-def entry_from_row(change: ChangeRow, target: TargetRow) -> FeedEntry:
+def entry_from_row(change: ChangeRow, target: TargetRow, pages_url: str = "", provenance: dict[str, Any] | None = None) -> FeedEntry:
     details = json.loads(change.details) if change.details else {}
     detected = change.detected_at
-    return FeedEntry(
+    entry = FeedEntry(
         feed_id=change.feed_id,
         title=change.title,
         url=target.fetch_url if change.kind != "moved" else details.get("moved_to", target.fetch_url),
@@ -32,19 +36,53 @@ def entry_from_row(change: ChangeRow, target: TargetRow) -> FeedEntry:
         change_note=change.change_note,
         details=details,
         sequence=change.id,
+        name=target.name,
+        target_id=target.id,
+        provenance=provenance or {},
     )
+    return replace(entry, page_url=urljoin(pages_url, page_name(entry))) if pages_url else entry
 
 
-def publish_feed(db: Database, *, path: Path, title: str, feed_url: str, max_entries: int, now: datetime, pages_dir: Path | None = None) -> int:
-    """(Re)write the feed (and the change pages) from the database; returns the entry count."""
+@dataclass(frozen=True)
+class PagesSpec:
+    """Where the change pages go and where they are published (``url`` empty: not linked)."""
+
+    folder: Path
+    url: str
+    title: str
+
+
+def publish(db: Database, feeds: Sequence[FeedSpec], *, max_entries: int, now: datetime, pages: PagesSpec | None = None) -> int:
+    """(Re)write every feed (the first of ``feeds`` is the main one) and the change pages from
+    the database; returns the main feed's entry count. Every feed is built and checked before
+    any file is written."""
+    pages_url = pages.url if pages is not None else ""
     with db.read() as session:
-        rows = repo.list_changes(session, newest_first=True, limit=max_entries)
-        entries = [entry_from_row(change, target) for change, target in rows]
-    xml = build_feed(entries, title=title, feed_url=feed_url, updated=now, max_entries=max_entries)
-    write_feed(path, xml)
-    if pages_dir is not None:
-        write_pages(pages_dir, entries, title)
-    return len(entries)
+        rows = repo.list_changes(session, newest_first=True)
+        entries = [entry_from_row(change, target, pages_url) for change, target in rows]
+        if pages is not None:
+            newest = rows[:max_entries]
+            sources = {change.id: provenance(session, change, target) for change, target in newest}
+            entries[: len(newest)] = [replace(e, provenance=sources[e.sequence]) for e in entries[: len(newest)]]
+    built = build_all(feeds, entries, max_entries=max_entries, now=now)
+    write_all(built)
+    if pages is not None:
+        write_pages(pages.folder, entries[:max_entries], pages.title)
+    return built[0][2] if built else 0
+
+
+def provenance(session: Session, change: ChangeRow, target: TargetRow) -> dict[str, Any]:
+    """What a change page cites: the two versions, the sha256 of the captures each was derived
+    from, and of each file each listed."""
+    found: dict[str, Any] = {"old_version": change.old_version_id, "new_version": change.new_version_id}
+    for side, version_id in (("before", change.old_version_id), ("after", change.new_version_id)):
+        version = queries.get_version(session, version_id) if version_id is not None else None
+        if version is None:
+            continue
+        captures = queries.captures_of(session, version.run_id, target.url)
+        found[f"captures_{side}"] = list(dict.fromkeys(c.sha256 for c in captures if c.sha256))
+        found[f"files_{side}"] = {url: sha for _, url, sha in queries.files_of_version(session, version.id) if sha}
+    return found
 
 
 def change_record(change: ChangeRow, target: TargetRow) -> dict[str, Any]:

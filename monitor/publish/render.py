@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from monitor.publish.safety import xml_safe
+from monitor.publish.styles import STYLES
 
 # markupsafe writes ' and " as &#39; and &#34;; the feed has always carried html.escape's
 # spellings, kept so published text compares equal across versions. Every & in a value is
@@ -38,7 +39,7 @@ def _printable(value: Any) -> Any:
 @cache
 def environment() -> Environment:
     """Built once per process: templates are compiled on first use and then reused."""
-    return Environment(
+    env = Environment(
         loader=PackageLoader("monitor.publish", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
@@ -46,6 +47,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["S"] = STYLES  # inline styles by role: ``style="{{ S.ins }}"``
+    return env
 
 
 def render(template: str, **context: Any) -> str:

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from monitor.compare.report import HeadlinePart
 from monitor.compare.wording import entry_title
 from monitor.model import ChangeKind
+from monitor.notify.policy import AlertPolicy, message_id
 from monitor.research.index import index_change
-from storage import repo
+from storage import outbox, repo
 from storage.db import Session
 from storage.rows import ChangeRow, TargetRow
 
@@ -44,9 +45,9 @@ class ChangeSpec:
     new_version_id: int | None = None
 
 
-def store_change(session: Session, target: TargetRow, spec: ChangeSpec, *, run_id: int, now: datetime, feed_url: str) -> ChangeRow:
-    """Insert the change (title "<target name> — <headline>", at most 120 characters) and note
-    it on the target."""
+def store_change(session: Session, target: TargetRow, spec: ChangeSpec, *, run_id: int, now: datetime, feed_url: str, alerts: AlertPolicy | None = None, exclude: Sequence[str] = ()) -> ChangeRow:
+    """Insert the change (title "<target name> — <headline>", at most 120 characters), note it on
+    the target, and queue its alerts in the same transaction: a change is never stored without them."""
     repo.update_target(session, target.id, last_change_at=now)
     change = repo.add_change(
         session,
@@ -66,4 +67,7 @@ def store_change(session: Session, target: TargetRow, spec: ChangeSpec, *, run_i
         details=json.dumps({**spec.details, "url": target.url}, ensure_ascii=False),
     )
     index_change(session, change)
+    if alerts is not None:
+        channels = alerts.channels_for(priority=change.priority, silent_edit=change.silent_edit, exclude=exclude)
+        outbox.add_alerts(session, change.id, channels, [message_id(change.id, channel, alerts.domain) for channel in channels], now)
     return change

@@ -42,6 +42,8 @@ class RunResult:
     feed_path: str = ""
     errors: list[str] = field(default_factory=list)
     search_failures: int = 0
+    alerts_sent: int = 0
+    alerts_failed: int = 0  # kept in the outbox, retried on the next run
 
     def summary_line(self) -> str:
         c = self.counts
@@ -61,6 +63,9 @@ class RunResult:
         line += f"; {c.changes} feed entries added; {self.requests} requests ({self.not_modified} not modified, {size_text(self.bytes_downloaded)} downloaded)"
         if self.search_failures:
             line += f"; {self.search_failures} discovery searches failed"
+        if self.alerts_sent or self.alerts_failed:
+            line += f"; {self.alerts_sent} alerts sent"
+            line += f", {self.alerts_failed} not delivered (retried next run)" if self.alerts_failed else ""
         return line
 
     def to_json(self) -> str:

@@ -26,15 +26,17 @@ from monitor.errors import (
 )
 from monitor.lock import run_lock
 from monitor.model import RunStatus
-from monitor.publish.records import publish_feed
+from monitor.notify.policy import AlertPolicy, policy_of
+from monitor.record.alerts import deliver_alerts
 from monitor.record.connect import database_errors, open_database
 from monitor.record.crawl import StorageSink, crawl
 from monitor.record.discovery import discover_new
 from monitor.record.plan import build_plan
+from monitor.record.publishing import publish_all
 from monitor.record.reach import preflight
 from monitor.record.result import RunCounts, RunResult
 from monitor.record.versions import Processor, ProcessSettings
-from storage import repo
+from storage import outbox, repo
 from storage.db import Database, DatabaseCorrupt, Session, StorageFailure
 
 log = logging.getLogger("dfe-monitor")
@@ -55,7 +57,13 @@ def process_settings(config: Config) -> ProcessSettings:
         selectors={t.url: t.selector for t in config.targets},
         row_keys={t.url: t.row_key for t in config.targets if t.row_key},
         extract_limits=Limits(timeout_seconds=config.extract.timeout_seconds, memory_bytes=config.extract.memory_mb * 1024 * 1024),
+        alerts=alert_policy(config),
     )
+
+
+def alert_policy(config: Config) -> AlertPolicy:
+    n = config.notify
+    return policy_of(n.when, n.email_to, n.apprise_urls, n.email_from)
 
 
 def run_once(config: Config, *, only: Sequence[str] | None = None, now: Callable[[], datetime] = utcnow, verbose: int = 0, locked: bool = False, progress: Progress = NO_PROGRESS) -> RunResult:
@@ -133,9 +141,20 @@ def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callab
     result.counts = counts
     result.errors = counts.errors
     result.status = RunStatus.PARTIAL if counts.failed else RunStatus.COMPLETED
-    result.feed_entries = publish_feed(db, path=config.feed_path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=processed_at, pages_dir=config.pages_path)
+    result.feed_entries = publish_all(db, config, processed_at)
+    if config.notify.email_to or config.notify.apprise_urls or _has_open_alerts(db):
+        delivery = deliver_alerts(db, config, run_id=run_id, now=now)
+        result.alerts_sent, result.alerts_failed = delivery.sent, delivery.failed
+        if delivery.health_changes:
+            result.feed_entries = publish_all(db, config, processed_at)
     _finish(db, result, result.status, now(), None)
     return result
+
+
+def _has_open_alerts(db: Database) -> bool:
+    """Alerts left from before [notify] was emptied are dropped (and said so) by delivery."""
+    with db.read() as session:
+        return bool(outbox.open_alerts(session))
 
 
 def _finish(db: Database, result: RunResult, status: RunStatus, when: datetime, error: str | None) -> None:
@@ -179,4 +198,4 @@ def stop_raises_run_stopped() -> Iterator[None]:
 
 
 def _summary(result: RunResult) -> dict[str, Any]:
-    return {**result.counts.as_dict(), "requests": result.requests, "not_modified": result.not_modified, "bytes_downloaded": result.bytes_downloaded}
+    return {**result.counts.as_dict(), "requests": result.requests, "not_modified": result.not_modified, "bytes_downloaded": result.bytes_downloaded, "alerts_sent": result.alerts_sent, "alerts_failed": result.alerts_failed}

@@ -21,14 +21,14 @@ from apscheduler.triggers.cron import CronTrigger
 from monitor.compare.wording import shorten
 from monitor.config import Config
 from monitor.record.connect import database_errors, database_exists, open_database
-from storage import repo
+from storage import outbox, repo
 from storage.db import Session
 from storage.rows import FetchRow, RunRow, TargetRow
 
 RECENT_RUNS = 5
 RECENT_SEARCHES = 200  # search requests looked at for each entry's newest outcome
 NAME_WIDTH = 48
-COUNT_KEYS = ("checked", "changed", "baseline", "failed", "gone", "new", "changes")
+COUNT_KEYS = ("checked", "changed", "baseline", "failed", "gone", "new", "changes", "alerts_sent", "alerts_failed")
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,21 @@ class DiscoverStatus:
 
 
 @dataclass(frozen=True)
+class AlertStatus:
+    channel: str  # as people know it (e-mail to …, Apprise …)
+    sent: int
+    waiting: int  # pending, or cut off mid-attempt: sent on the next run
+    dropped: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
 class StatusReport:
     targets: list[TargetStatus]
     inactive: int
     runs: list[RunStatus]
     discover: list[DiscoverStatus] = field(default_factory=list)
+    alerts: list[AlertStatus] = field(default_factory=list)
 
 
 def print_status(config: Config, out: IO[str] | None = None, now: datetime | None = None) -> None:
@@ -91,6 +101,10 @@ def print_status(config: Config, out: IO[str] | None = None, now: datetime | Non
         print("discovery:", file=out)
         for line in format_discover(report.discover, zone):
             print(f"  {line}", file=out)
+    if report.alerts:
+        print(f"alerts (when = {config.notify.when}{', digest' if config.notify.digest else ''}):", file=out)
+        for line in format_alerts(report.alerts):
+            print(f"  {line}", file=out)
     print(f"last {len(report.runs)} runs:", file=out)
     for line in format_runs(report.runs, zone):
         print(f"  {line}", file=out)
@@ -109,15 +123,31 @@ def read_status(config: Config, now: datetime) -> StatusReport | None:
                 targets = repo.all_targets(session)
                 runs = repo.last_runs(session, RECENT_RUNS)
                 discover = [_discover_status(session, entry.query, entry.key) for entry in config.discover]
+                alerts = _alert_status(config, outbox.counts_by_channel(session), outbox.last_errors(session)) if outbox.exists(session) else []
     finally:
         db.dispose()
     active = [t for t in targets if t.active]
+    watched = [t for t in targets if t.source != "notify"]  # alert channels are not pages
     return StatusReport(
         targets=[_target_status(config, t, now) for t in active],
-        inactive=len(targets) - len(active),
+        inactive=len(watched) - len(active),
         runs=[_run_status(r) for r in runs],
         discover=discover,
+        alerts=alerts,
     )
+
+
+def _alert_status(config: Config, counts: dict[tuple[str, str], int], errors: dict[str, str]) -> list[AlertStatus]:
+    """Each configured channel, and any channel with alerts still waiting though it was removed."""
+    from monitor.notify.channels import channels_of
+
+    labels = {key: channel.label for key, channel in channels_of(config.notify).items()}
+    keys = list(labels) + sorted({channel for channel, _ in counts} - set(labels))
+    found = []
+    for key in keys:
+        waiting = sum(counts.get((key, state), 0) for state in outbox.OPEN)
+        found.append(AlertStatus(labels.get(key, f"{key} (no longer configured)"), counts.get((key, outbox.SENT), 0), waiting, counts.get((key, outbox.DROPPED), 0), errors.get(key)))
+    return found
 
 
 def next_check(config: Config, target_url: str | None, now: datetime) -> datetime | None:
@@ -207,6 +237,12 @@ def format_targets(targets: list[TargetStatus], zone: ZoneInfo) -> list[str]:
 def format_discover(entries: list[DiscoverStatus], zone: ZoneInfo) -> list[str]:
     header = ("QUERY", "LAST GOOD SEARCH", "FOUND", "NEWEST SEARCH")
     rows = [(shorten(d.query, NAME_WIDTH), _time(d.last_search, zone), str(d.found), f"failed: {shorten(d.last_error, 80)}" if d.last_error else "ok") for d in entries]
+    return _table(header, rows)
+
+
+def format_alerts(alerts: list[AlertStatus]) -> list[str]:
+    header = ("CHANNEL", "SENT", "WAITING", "LAST ERROR")
+    rows = [(shorten(a.channel, 60), str(a.sent), str(a.waiting) + (f" ({a.dropped} dropped)" if a.dropped else ""), shorten(a.last_error, 160) if a.last_error and a.waiting else "-") for a in alerts]
     return _table(header, rows)
 
 

@@ -42,6 +42,7 @@ from monitor.model import (
     file_content_from_json,
     file_content_to_json,
 )
+from monitor.notify.policy import AlertPolicy
 from monitor.record.changes import ChangeSpec, store_change
 from monitor.record.health import (
     HealthPolicy,
@@ -75,6 +76,7 @@ class ProcessSettings:
     selectors: dict[str, str] = field(default_factory=dict)  # target url -> CSS selector
     row_keys: dict[str, str] = field(default_factory=dict)  # target url -> row key column
     extract_limits: Limits = Limits()
+    alerts: AlertPolicy = AlertPolicy()
 
     @property
     def health(self) -> HealthPolicy:
@@ -267,7 +269,7 @@ class Processor:
 
     def _add(self, session: Session, target: TargetRow, spec: ChangeSpec) -> None:
         self.counts.changes += 1
-        store_change(session, target, spec, run_id=self.run_id, now=self.now, feed_url=self.settings.feed_url)
+        store_change(session, target, spec, run_id=self.run_id, now=self.now, feed_url=self.settings.feed_url, alerts=self.settings.alerts)
 
     def add_discovered(self, session: Session, target: TargetRow, title: str, description: str, announce: bool) -> None:
         self.counts.new += 1
