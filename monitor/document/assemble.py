@@ -10,14 +10,22 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.document.content_item import document_from_item
 from monitor.document.html import document_from_html_page
 from monitor.errors import ExtractionError
 from monitor.govuk.items import GoneItem, RedirectItem, load_item, parent_path
 from monitor.govuk.pages import CONTENT_SELECTOR
-from monitor.govuk.urls import host_allowed, path_under
+from monitor.govuk.urls import (
+    fetchable_url,
+    has_bad_url_chars,
+    host_allowed,
+    path_under,
+    site_page_url,
+)
 from monitor.model import Attachment, Document, FetchRole, OutcomeKind
+from monitor.text import clip
 
 GONE_STATUSES = (404, 410)
 # Bump whenever the same stored captures would give a different Document (a change in
@@ -96,9 +104,9 @@ def assemble(
     except GoneItem as exc:
         return Outcome(OutcomeKind.GONE, error=str(exc))
     except RedirectItem as exc:
-        destination = exc.destination
-        if destination.startswith("/"):
-            destination = ctx.base_url.rstrip("/") + destination
+        destination = site_page_url(exc.destination, ctx.base_url, ctx.allowed_hosts)
+        if destination is None:
+            return Outcome(OutcomeKind.FAILED, error=f"the Content API item redirects to {clip(exc.destination, 200)!r}, which is not on the site {ctx.base_url}; not followed")
         return Outcome(OutcomeKind.MOVED, moved_to=destination, error=str(exc))
     except ExtractionError as exc:
         return Outcome(OutcomeKind.FAILED, error=str(exc))
@@ -136,7 +144,9 @@ def _from_api(ctx: TargetContext, api: FetchView, fetches: Sequence[FetchView], 
     moved_to = None
     own_path = path_under(ctx.fetch_url, ctx.base_url)
     if api.redirects and document.base_path and own_path and document.base_path.rstrip("/") != own_path.rstrip("/"):
-        moved_to = ctx.base_url.rstrip("/") + document.base_path
+        moved_to = site_page_url(document.base_path, ctx.base_url, ctx.allowed_hosts)
+        if moved_to is None:
+            return Outcome(OutcomeKind.FAILED, error=f"the Content API answer was redirected to an item whose base_path {clip(document.base_path, 200)!r} is not on the site {ctx.base_url}; not followed")
     return Outcome(OutcomeKind.OK, document=document, moved_to=moved_to)
 
 
@@ -157,8 +167,24 @@ def _from_page(ctx: TargetContext, page: FetchView, body_of: Callable[[str], byt
     document = replace(document, url=ctx.target_url)
     moved_to = None
     if page.redirects and page.final_url and page.final_url.rstrip("/") != ctx.fetch_url.rstrip("/"):
-        moved_to = page.final_url
+        moved_to = moved_page_url(page.final_url, ctx)
+        if moved_to is None:
+            return Outcome(OutcomeKind.FAILED, error=f"the page redirects to {clip(page.final_url, 200)!r}, which is not on the site {ctx.base_url} or an allowed host; not followed")
     return Outcome(OutcomeKind.OK, document=document, moved_to=moved_to)
+
+
+def moved_page_url(url: str, ctx: TargetContext) -> str | None:
+    """Where a target may move: a page of the site when it lives on the site, else a page on an
+    allowed host; parsed (no user name, no control characters), never string-matched."""
+    if path_under(ctx.target_url, ctx.base_url) is not None or path_under(ctx.fetch_url, ctx.base_url) is not None:
+        return site_page_url(url, ctx.base_url, ctx.allowed_hosts)
+    try:
+        userinfo = "@" in urlsplit(url).netloc
+    except ValueError:
+        return None
+    if userinfo or has_bad_url_chars(url):
+        return None
+    return fetchable_url(url, ctx.allowed_hosts)
 
 
 def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[FetchView], previous: Document | None) -> Outcome:

@@ -28,6 +28,7 @@ from monitor.record.connect import database_errors, open_database
 from monitor.record.crawl import StorageSink, crawl
 from monitor.record.discovery import discover_new
 from monitor.record.plan import build_plan
+from monitor.record.repair import repair_fetch_urls
 from monitor.record.result import RunCounts, RunResult
 from monitor.record.versions import Processor, ProcessSettings
 from storage import repo
@@ -77,6 +78,7 @@ def _run_locked(config: Config, db: Database, only: Sequence[str] | None, now: C
         if aborted:
             log.warning("%d earlier run(s) had been killed before finishing; marked aborted", aborted)
         repo.sync_configured_targets(session, [repo.TargetSpec(t.url, t.name, t.category) for t in config.targets], started)
+        repair_fetch_urls(session, config.govuk.base_url.rstrip("/"), tuple(config.fetch.allowed_hosts))
         run_id = repo.start_run(session, started, os.getpid(), "run" if not only else "run --target")
     result = RunResult(run_id=run_id, status=RunStatus.RUNNING, counts=RunCounts(), feed_path=str(config.feed_path))
     try:
