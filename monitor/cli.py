@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from monitor.errors import EXIT_OK, EXIT_SOFTWARE, MonitorError, UsageError
 from monitor.research import commands as research
+from monitor.text import PrintableFormatter, printable
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -63,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MonitorError as exc:
         if verbose:
             traceback.print_exc()
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        print(printable(f"{PROG}: {exc}"), file=sys.stderr)
         _json_error(args, str(exc), exc.exit_code)
         return exc.exit_code
     except BrokenPipeError:  # `dfe-monitor changes --json | head`: the reader left, no error
@@ -77,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verbose:
             traceback.print_exc()
         message = f"internal error: {type(exc).__name__}: {exc} (run again with --verbose for details)"
-        print(f"{PROG}: {message}", file=sys.stderr)
+        print(printable(f"{PROG}: {message}"), file=sys.stderr)
         _json_error(args, message, EXIT_SOFTWARE)
         return EXIT_SOFTWARE
     return code
@@ -87,14 +88,15 @@ def _json_error(args: argparse.Namespace, message: str, exit_code: int) -> None:
     """``run --json`` ends with a JSON line whatever happens, so a program never parses prose."""
     if args.command == "run" and getattr(args, "json", False):
         from monitor.record.result import error_json
+        from monitor.text import json_printable
 
-        print(error_json(message, exit_code), flush=True)
+        print(json_printable(error_json(message, exit_code)), flush=True)
 
 
 def configure_logging(verbose: bool) -> None:
     """One handler on stderr: warnings and errors only, unless --verbose."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO if verbose else logging.WARNING)
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -117,16 +119,18 @@ def cmd_run(args: argparse.Namespace, verbose: bool) -> int:
 
         result = run_once(config, only=args.target, verbose=verbose, locked=True)
     if args.json:
-        print(result.to_json())
+        from monitor.text import json_printable
+
+        print(json_printable(result.to_json()))
         return EXIT_OK
     if args.quiet:
         return EXIT_OK
-    print(result.summary_line())
+    print(printable(result.summary_line()))
     for error in result.errors[:20]:
-        print(f"  failed: {error}")
+        print(printable(f"  failed: {error}"))
     if len(result.errors) > 20:
         print(f"  … and {len(result.errors) - 20} more failures")
-    print(f"feed: {result.feed_path} ({result.feed_entries} entries)")
+    print(printable(f"feed: {result.feed_path} ({result.feed_entries} entries)"))
     return EXIT_OK
 
 
@@ -144,7 +148,7 @@ def cmd_feed(args: argparse.Namespace, verbose: bool) -> int:
         count = publish_feed(db, path=path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=utcnow(), pages_dir=config.pages_path if not args.output else None)
     finally:
         db.dispose()
-    print(f"feed: {path} ({count} entries)")
+    print(printable(f"feed: {path} ({count} entries)"))
     return EXIT_OK
 
 

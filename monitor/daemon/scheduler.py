@@ -58,6 +58,7 @@ from monitor.errors import (
     EXIT_STORAGE,
     EXIT_USAGE,
 )
+from monitor.text import PrintableFormatter
 
 log = logging.getLogger("dfe-monitor.schedule")
 
@@ -266,7 +267,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 def _daemon_logging(verbose: bool) -> Iterator[None]:
     """The daemon's own lines go to stderr at INFO even without --verbose: they are its log."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     previous: dict[str, Any] = {"level": log.level, "propagate": log.propagate}
     log.addHandler(handler)
     log.setLevel(logging.DEBUG if verbose else logging.INFO)

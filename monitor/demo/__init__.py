@@ -16,6 +16,7 @@ from pathlib import Path
 
 from monitor.demo.server import FixtureServer
 from monitor.errors import EXIT_OK, MonitorError
+from monitor.text import printable
 
 HERE = Path(__file__).parent
 SITE = HERE / "site"
@@ -75,7 +76,7 @@ def run_demo(folder: Path, *, verbose: bool = False) -> int:
         if record["priority"] == "high":
             flags.append("high priority: " + ", ".join(record["terms"]))
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
-        print(f"  - {record['kind']:<9} {record['title']}{suffix}")
+        print(printable(f"  - {record['kind']:<9} {record['title']}{suffix}"))
     print(f"\nAtom feed:      {folder / 'feed.atom'}")
     print(f"Change pages:   {folder / 'pages' / 'index.html'}")
     print(f"Database:       {folder / 'monitor.db'}")
