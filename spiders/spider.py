@@ -8,7 +8,6 @@ parent, the next page of search results.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -19,7 +18,8 @@ from scrapy import Request
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from monitor.govuk.items import attachments_from_item, parent_path
+from monitor.errors import ExtractionError
+from monitor.govuk.items import attachments_from_item, load_item, parent_path
 from monitor.govuk.pages import page_attachments
 from monitor.govuk.search import SEARCH_FIELDS, new_results, read_search_page
 from monitor.govuk.urls import host_allowed
@@ -92,7 +92,42 @@ class GovukSpider(scrapy.Spider):
                 yield self._request(url, self.on_file, "former", target)
 
     # -- callbacks --------------------------------------------------------------------------
+    # Each one reads its answer through a guard: whatever an answer holds, no exception leaves a
+    # callback (Scrapy would print it as a traceback on stderr and drop the target silently).
     def on_api(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._on_api)
+
+    def on_parent(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._on_parent)
+
+    def on_page(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._on_page)
+
+    def on_file(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._on_file)
+
+    def on_search(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._on_search)
+
+    def _guarded(self, response: Response, read: Callable[[Response], Iterator[Any]]) -> Iterator[Any]:
+        """What ``read`` yields; if it fails, one log line, and a failed capture of the answer
+        when none was handed over yet, so the target fails with a reason instead of vanishing."""
+        answered = False
+        try:
+            for out in read(response):
+                answered = True
+                yield out
+        except CrawlStopped:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the net under every reading of an answer
+            why = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            self.logger.warning("could not read the answer from %s (%s)", response.url[:200], why)
+            if not answered:
+                entry = response.meta.get("dfe_discover")
+                meta = {"discover_key": entry.key, "start": response.meta.get("dfe_start", 0)} if entry is not None else {}
+                yield self._capture(response, f"the answer could not be read ({why})", **meta)
+
+    def _on_api(self, response: Response) -> Iterator[Any]:
         target: TargetPlan = response.meta["dfe_target"]
         capture = self._capture_or_retry(response)
         yield capture
@@ -105,19 +140,21 @@ class GovukSpider(scrapy.Spider):
             if target.known_parent_api_url:
                 yield self._request(target.known_parent_api_url, self.on_parent, "parent", target)
         elif response.status == 200 and capture.error is None:
-            item = json.loads(response.body)
-            if isinstance(item, dict):
-                files = [a.url for a in attachments_from_item(item, self.base) if a.attachment_type == "file"]
-                yield from self._files(files, target)
-                yield from self._former_files(files, target)
-                parent = parent_path(item)
-                if parent:
-                    yield self._request(f"{self.base}/api/content{parent}", self.on_parent, "parent", target)
+            try:
+                item = load_item(response.body)
+            except ExtractionError:
+                return  # not an item to read (gone, a redirect, a bad shape): the document stage says why
+            files = [a.url for a in attachments_from_item(item, self.base) if a.attachment_type == "file"]
+            yield from self._files(files, target)
+            yield from self._former_files(files, target)
+            parent = parent_path(item)
+            if parent:
+                yield self._request(f"{self.base}/api/content{parent}", self.on_parent, "parent", target)
 
-    def on_parent(self, response: Response) -> Iterator[Any]:
+    def _on_parent(self, response: Response) -> Iterator[Any]:
         yield self._capture_or_retry(response)
 
-    def on_page(self, response: Response) -> Iterator[Any]:
+    def _on_page(self, response: Response) -> Iterator[Any]:
         target: TargetPlan = response.meta["dfe_target"]
         capture = self._capture_or_retry(response)
         yield capture
@@ -130,7 +167,7 @@ class GovukSpider(scrapy.Spider):
             yield from self._files(files, target)
             yield from self._former_files(files, target)
 
-    def on_file(self, response: Response) -> Iterator[Any]:
+    def _on_file(self, response: Response) -> Iterator[Any]:
         yield self._capture_or_retry(response)
 
     def _capture_or_retry(self, response: Response) -> Capture | Request:
@@ -143,17 +180,17 @@ class GovukSpider(scrapy.Spider):
                 return retry
         return self._capture(response, problem)
 
-    def on_search(self, response: Response) -> Iterator[Any]:
+    def _on_search(self, response: Response) -> Iterator[Any]:
         entry: DiscoverPlan = response.meta["dfe_discover"]
         start: int = response.meta["dfe_start"]
         capture = self._capture(response, discover_key=entry.key, start=start)
+        page = read_search_page(response.body, self.base) if response.status == 200 else None
         if response.status == 200 and not is_json(response.body):
             capture.error = capture.error or "the Search API answer is not valid JSON"
+        elif response.status == 200 and page is None:
+            capture.error = capture.error or "the Search API answer is not a page of search results (not an object with a list of results, nested too deeply, or not text)"
         yield capture
-        if response.status != 200 or capture.error:
-            return
-        page = read_search_page(response.body, self.base)
-        if page is None:
+        if response.status != 200 or capture.error or page is None:
             return
         fresh = new_results(page.results, self.base, self.known_urls)
         for result in fresh:

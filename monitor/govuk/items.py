@@ -6,12 +6,12 @@ Used by the spider (to find what else to fetch) and by the document stage (to re
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urljoin
 
 from monitor.errors import ExtractionError
 from monitor.govuk.pages import attachments_in, clean_text, looks_like_file, parse_html
+from monitor.govuk.shape import check_item, load_json
 from monitor.model import Attachment
 
 # schema_name values that mean "this path no longer holds content".
@@ -31,12 +31,10 @@ class RedirectItem(ExtractionError):
 
 def load_item(body: bytes) -> dict[str, Any]:
     """Parse a Content API answer; anything that is not an item is a suspect fetch."""
-    try:
-        item = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ExtractionError(f"the Content API answer is not valid JSON ({exc})", suspect=True) from None
+    item = load_json(body, "Content API answer")
     if not isinstance(item, dict):
         raise ExtractionError("the Content API answer is not a JSON object", suspect=True)
+    check_item(item)  # every field read below and in the document stage is of the shape read
     schema = item.get("schema_name") or item.get("document_type")
     if schema in GONE_SCHEMAS:
         raise GoneItem(f"the Content API reports the item as {schema}")

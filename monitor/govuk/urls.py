@@ -45,7 +45,10 @@ def normalise_url(url: str) -> str:
 
 def path_under(url: str, base_url: str) -> str | None:
     """The path of ``url`` when it lives on the site ``base_url`` (same scheme and host)."""
-    page, base = urlsplit(url), urlsplit(base_url)
+    try:
+        page, base = urlsplit(url), urlsplit(base_url)
+    except ValueError:  # an impossible address ("http://[x/"): on no site at all
+        return None
     if (page.scheme, page.netloc.lower()) != (base.scheme, base.netloc.lower()):
         return None
     prefix = base.path.rstrip("/")
@@ -66,12 +69,14 @@ def result_path(link: object, base_url: str) -> str | None:
     """The base path a Search API result's ``link`` names on this site, or None.
 
     The API gives base paths (``/government/...``); an absolute URL on the site is accepted too.
-    Anything else — another host, ``//host/x``, ``javascript:``, the home page — is not a page to
-    watch.
+    Anything else — another host, ``//host/x``, ``javascript:``, the home page, a link holding a
+    control character, white space or a backslash — is not a page to watch.
     """
     if not isinstance(link, str):
         return None
     link = link.strip()
+    if has_bad_url_chars(link) or len(link) > MAX_URL_LENGTH:
+        return None  # a control character or space would end up in every later request and entry
     if link.startswith(("http://", "https://")):
         link = path_under(link, base_url) or ""
     if not link.startswith("/") or link.startswith("//"):

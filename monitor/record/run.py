@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ from monitor.record.plan import build_plan
 from monitor.record.repair import repair_fetch_urls
 from monitor.record.result import RunCounts, RunResult
 from monitor.record.versions import Processor, ProcessSettings
+from monitor.text import clip
 from storage import repo
 from storage.db import Database, DatabaseCorrupt, Session, StorageFailure
 
@@ -118,7 +120,7 @@ def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callab
         first = sink.first_error or "no request got an answer"
         raise NothingFetched(f"nothing could be fetched ({sink.failures} requests failed; first error: {first}); the database's versions and the feed were left as they were")
     if only is None:
-        discover_new(db, config, run_id, processor, processed_at)
+        _discover(db, config, run_id, processor, processed_at)
     urls = [t.target_url for t in plan.targets] if only is not None else None
     counts = processor.process(urls)
     result.counts = counts
@@ -127,6 +129,20 @@ def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callab
     result.feed_entries = publish_feed(db, path=config.feed_path, title=config.feed.title, feed_url=config.feed.url, max_entries=config.feed.max_entries, now=processed_at, pages_dir=config.pages_path)
     _finish(db, result, result.status, now(), None)
     return result
+
+
+def _discover(db: Database, config: Config, run_id: int, processor: Processor, now: datetime) -> None:
+    """Discovery, which must never cost the targets their check or the feed its update: what it
+    raises (but damage or a full disk) is one warning line, and the run goes on."""
+    counts = replace(processor.counts, errors=list(processor.counts.errors))
+    try:
+        discover_new(db, config, run_id, processor, now)
+    except (StorageFailure, DatabaseCorrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a surprise in discovery is reported, not fatal
+        processor.counts = counts
+        log.warning("discovery failed (internal error: %s: %s); the targets were checked as usual", type(exc).__name__, clip(str(exc), 200))
+        log.info("discovery failed", exc_info=True)  # the traceback, with --verbose
 
 
 def _finish(db: Database, result: RunResult, status: RunStatus, when: datetime, error: str | None) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from monitor.compare.document import ChangeReport, diff_documents
@@ -41,6 +42,7 @@ from monitor.model import (
 )
 from monitor.record.changes import ChangeSpec, store_change
 from monitor.record.health import (
+    MAX_ERROR_CHARS,
     HealthPolicy,
     Step,
     after_failure,
@@ -50,9 +52,12 @@ from monitor.record.health import (
 )
 from monitor.record.result import RunCounts
 from monitor.research.index import index_version
+from monitor.text import clip
 from storage import repo
-from storage.db import Database, Session
+from storage.db import Database, DatabaseCorrupt, Session, StorageFailure
 from storage.rows import FetchRow, TargetRow, VersionRow
+
+log = logging.getLogger("dfe-monitor")
 
 BodyOf = Callable[[str], bytes]
 StoredBodyOf = Callable[[str], "bytes | None"]
@@ -116,12 +121,19 @@ class Processor:
             fetches = by_target.get(target.url)
             if fetches is None or (target_urls is not None and target.url not in target_urls):
                 continue
-            if target.captures_key is not None and target.state == TargetState.OK and target.captures_key == captures_key(fetches, self._context(target)):
-                self.counts.checked += 1
-                self.counts.unchanged += 1
-                unchanged.append(target.id)
-                continue
-            self.process_target(target.id, fetches)
+            counts = replace(self.counts, errors=list(self.counts.errors))
+            try:
+                if target.captures_key is not None and target.state == TargetState.OK and target.captures_key == captures_key(fetches, self._context(target)):
+                    self.counts.checked += 1
+                    self.counts.unchanged += 1
+                    unchanged.append(target.id)
+                    continue
+                self.process_target(target.id, fetches)
+            except (StorageFailure, DatabaseCorrupt):
+                raise  # the database itself: the run cannot go on, and run_once says so
+            except Exception as exc:  # noqa: BLE001 - one target's surprise must not stop the others or the feed
+                self.counts = counts
+                self._failed_unexpectedly(target, exc)
         if unchanged:
             with self.db.write() as session:
                 repo.mark_unchanged(session, unchanged, self.now)
@@ -153,7 +165,7 @@ class Processor:
             health = health_of(target.state, target.consecutive_failures, target.consecutive_gone, target.last_error)
             repo.update_target(session, target.id, captures_key=captures_key(fetches, ctx) if outcome.kind == OutcomeKind.OK else None)
             if outcome.kind == OutcomeKind.FAILED:
-                error = outcome.error or "unknown error"
+                error = clip(outcome.error or "unknown error", MAX_ERROR_CHARS)
                 self.counts.failed += 1
                 self.counts.errors.append(f"{target.name}: {error}")
                 self._apply(session, target, after_failure(health, error, self.settings.health), success=False)
@@ -170,6 +182,20 @@ class Processor:
                     self._moved(session, target, outcome.moved_to)
                 main = next((f.fetch_id for f in fetches if f.role in (FetchRole.API, FetchRole.PAGE) and f.has_body), None)
                 self._ok(session, target, outcome, previous, files, main, restored=step.was_removed)
+
+    def _failed_unexpectedly(self, target: TargetRow, exc: Exception) -> None:
+        """Whatever went wrong reading one target (its own transaction was rolled back) is a
+        failed check of that target, with one line saying what, counted towards ``failing``."""
+        error = f"internal error while reading this target ({type(exc).__name__}: {clip(str(exc), 200)})"
+        log.info("%s: %s", target.name, error, exc_info=True)  # the traceback, with --verbose
+        self.counts.checked += 1
+        self.counts.failed += 1
+        self.counts.errors.append(f"{target.name}: {error}")
+        with self.db.write() as session:
+            row = repo.get_target(session, target.id)
+            health = health_of(row.state, row.consecutive_failures, row.consecutive_gone, row.last_error)
+            repo.update_target(session, row.id, captures_key=None)
+            self._apply(session, row, after_failure(health, error, self.settings.health), success=False)
 
     def _context(self, target: TargetRow) -> TargetContext:
         return TargetContext(
