@@ -22,7 +22,7 @@ from monitor.errors import ExtractionError
 from monitor.govuk.items import attachments_from_item, load_item, parent_path
 from monitor.govuk.pages import page_attachments
 from monitor.govuk.search import SEARCH_FIELDS, new_results, read_search_page
-from monitor.govuk.urls import host_allowed
+from monitor.govuk.urls import canonical_url, fetchable_url
 from spiders.answers import body_problem, describe_failure, is_json
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
 from spiders.settings import HANDLED_STATUSES, fetch_policy
@@ -52,6 +52,7 @@ class GovukSpider(scrapy.Spider):
 
     # -- requests ---------------------------------------------------------------------------
     def _request(self, url: str, callback: Callable[..., Any], role: str, target: TargetPlan | None, **meta: Any) -> Request:
+        url = canonical_url(url)  # as Scrapy will spell it: the key its answer is stored under
         headers = {}
         etag, last_modified = self.plan.validators.get(url, (None, None))
         if etag:
@@ -80,15 +81,18 @@ class GovukSpider(scrapy.Spider):
         return self._request(url, self.on_search, "search", None, dfe_discover=entry, dfe_start=start)
 
     def _files(self, urls: list[str], target: TargetPlan) -> Iterator[Request]:
-        for url in dict.fromkeys(urls):
-            if host_allowed(url, self.plan.allowed_hosts):
-                yield self._request(url, self.on_file, "attachment", target)
+        """Each file once, at its canonical address (the spelling its answer is stored under,
+        which the document stage looks for), if it may be fetched at all."""
+        fetchable = (fetchable_url(url, self.plan.allowed_hosts) for url in urls)
+        for url in dict.fromkeys(u for u in fetchable if u is not None):
+            yield self._request(url, self.on_file, "attachment", target)
 
     def _former_files(self, current: list[str], target: TargetPlan) -> Iterator[Request]:
         """Files the last version listed and this one does not: asked once more, because a
         replaced file's old address redirects to its replacement (that pairs them)."""
-        for url in target.known_attachments:
-            if url not in current and host_allowed(url, self.plan.allowed_hosts):
+        listed = {fetchable_url(url, self.plan.allowed_hosts) for url in current}
+        for url in dict.fromkeys(fetchable_url(u, self.plan.allowed_hosts) for u in target.known_attachments):
+            if url is not None and url not in listed:
                 yield self._request(url, self.on_file, "former", target)
 
     # -- callbacks --------------------------------------------------------------------------

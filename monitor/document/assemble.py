@@ -18,9 +18,9 @@ from monitor.errors import ExtractionError
 from monitor.govuk.items import GoneItem, RedirectItem, load_item, parent_path
 from monitor.govuk.pages import CONTENT_SELECTOR
 from monitor.govuk.urls import (
+    canonical_url,
     fetchable_url,
     has_bad_url_chars,
-    host_allowed,
     path_under,
     site_page_url,
 )
@@ -134,7 +134,7 @@ def _from_api(ctx: TargetContext, api: FetchView, fetches: Sequence[FetchView], 
     parent = None
     parent_base = parent_path(item)
     if parent_base:
-        parent_url = f"{ctx.base_url.rstrip('/')}/api/content{parent_base}"
+        parent_url = canonical_url(f"{ctx.base_url.rstrip('/')}/api/content{parent_base}")
         parent_fetch = next((f for f in fetches if f.role == FetchRole.PARENT and f.url == parent_url), None)
         raw = body_of(parent_fetch.sha256) if parent_fetch and parent_fetch.has_body and parent_fetch.sha256 else stored_body_of_url(parent_url)
         parent = _parse_parent(raw)
@@ -192,7 +192,10 @@ def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[Fe
 
     A file that could not be downloaded this time keeps the hash it had in the previous version
     (nothing is claimed about it); a new file that could not be downloaded makes the document
-    incomplete, so no version is recorded until it can be. 404/410 marks it ``missing``.
+    incomplete, so no version is recorded until it can be. 404/410 marks it ``missing``. A file
+    that may not be fetched (another host, an address longer than Scrapy requests) is
+    ``unfetched``. Listed files and downloads are matched by their canonical address: the
+    spelling the spider asked for and the answer was stored under.
     """
     document = outcome.document
     assert document is not None
@@ -203,13 +206,11 @@ def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[Fe
     before = {a.url: a for a in previous.attachments} if previous else {}
     filled: list[Attachment] = []
     for attachment in document.attachments:
-        if attachment.attachment_type != "file":
+        address = fetchable_url(attachment.url, ctx.allowed_hosts) if attachment.attachment_type == "file" else None
+        if address is None:
             filled.append(replace(attachment, status="unfetched"))
             continue
-        if not host_allowed(attachment.url, ctx.allowed_hosts):
-            filled.append(replace(attachment, status="unfetched"))
-            continue
-        download = by_url.get(attachment.url)
+        download = by_url.get(address)
         if download is not None and download.has_body:
             filled.append(replace(attachment, sha256=download.sha256, status="ok"))
         elif download is not None and download.status in GONE_STATUSES:
@@ -220,5 +221,19 @@ def _with_attachments(ctx: TargetContext, outcome: Outcome, fetches: Sequence[Fe
         else:
             why = _error_of(download, "download") if download is not None else "not downloaded"
             return Outcome(OutcomeKind.FAILED, error=f"the file {attachment.url} could not be fetched ({why})")
-    redirects = {f.url: f.final_url for f in fetches if f.role == FetchRole.FORMER and f.final_url and f.final_url != f.url}
-    return replace(outcome, document=replace(document, attachments=tuple(filled)), file_redirects=redirects)
+    return replace(outcome, document=replace(document, attachments=tuple(filled)), file_redirects=_file_redirects(ctx, fetches, previous, document))
+
+
+def _file_redirects(ctx: TargetContext, fetches: Sequence[FetchView], previous: Document | None, document: Document) -> dict[str, str]:
+    """Old file address -> the listed file it now redirects to, both as the pages list them
+    (the downloads are stored under their canonical spelling)."""
+    listed: dict[str, str] = {}
+    for attachment in (*document.attachments, *(previous.attachments if previous else ())):
+        address = fetchable_url(attachment.url, ctx.allowed_hosts)
+        if address is not None:
+            listed.setdefault(address, attachment.url)
+    redirects = {}
+    for fetch in fetches:
+        if fetch.role == FetchRole.FORMER and fetch.final_url and fetch.final_url != fetch.url:
+            redirects[listed.get(fetch.url, fetch.url)] = listed.get(fetch.final_url, fetch.final_url)
+    return redirects
