@@ -22,6 +22,7 @@ from monitor.errors import ExtractionError
 from monitor.govuk.items import attachments_from_item, load_item, parent_path
 from monitor.govuk.pages import page_attachments
 from monitor.govuk.search import SEARCH_FIELDS, new_results, read_search_page
+from monitor.govuk.shape import markup_tags
 from monitor.govuk.urls import canonical_url, fetchable_url
 from spiders.answers import body_problem, describe_failure, is_json
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
@@ -39,6 +40,7 @@ class GovukSpider(scrapy.Spider):
         self.plan = plan
         self.sink = sink
         self.known_urls: set[str] = set(plan.known_urls)
+        self.new_found: dict[str, int] = {}  # new search results fetched, per discover entry
         self.base = plan.base_url.rstrip("/")
 
     async def start(self) -> AsyncIterator[Request]:
@@ -148,7 +150,12 @@ class GovukSpider(scrapy.Spider):
                 item = load_item(response.body)
             except ExtractionError:
                 return  # not an item to read (gone, a redirect, a bad shape): the document stage says why
-            files = [a.url for a in attachments_from_item(item, self.base) if a.attachment_type == "file"]
+            if self._over(self.plan.max_tags, markup_tags(item)):
+                return  # too large to read: the document stage fails it, nothing more to fetch
+            listed = attachments_from_item(item, self.base)
+            if self._over(self.plan.max_attachments, len(listed)):
+                return
+            files = [a.url for a in listed if a.attachment_type == "file"]
             yield from self._files(files, target)
             yield from self._former_files(files, target)
             parent = parent_path(item)
@@ -167,7 +174,12 @@ class GovukSpider(scrapy.Spider):
         if response.status == 304:
             yield from self._files(list(target.known_attachments), target)
         elif response.status == 200 and capture.error is None:
-            files = [a.url for a in page_attachments(response.body, response.url, target.selector) if a.attachment_type == "file"]
+            if self._over(self.plan.max_tags, response.body.count(b"<")):
+                return  # too large to read: the document stage fails it, nothing more to fetch
+            listed = page_attachments(response.body, response.url, target.selector)
+            if self._over(self.plan.max_attachments, len(listed)):
+                return
+            files = [a.url for a in listed if a.attachment_type == "file"]
             yield from self._files(files, target)
             yield from self._former_files(files, target)
 
@@ -188,7 +200,7 @@ class GovukSpider(scrapy.Spider):
         entry: DiscoverPlan = response.meta["dfe_discover"]
         start: int = response.meta["dfe_start"]
         capture = self._capture(response, discover_key=entry.key, start=start)
-        page = read_search_page(response.body, self.base) if response.status == 200 else None
+        page = read_search_page(response.body, self.base, limit=entry.max_results - start) if response.status == 200 else None
         if response.status == 200 and not is_json(response.body):
             capture.error = capture.error or "the Search API answer is not valid JSON"
         elif response.status == 200 and page is None:
@@ -196,13 +208,16 @@ class GovukSpider(scrapy.Spider):
         yield capture
         if response.status != 200 or capture.error or page is None:
             return
-        fresh = new_results(page.results, self.base, self.known_urls)
+        taken = self.new_found.get(entry.key, 0)
+        cap = entry.max_new if entry.max_new is not None else entry.max_results
+        fresh = new_results(page.results, self.base, self.known_urls)[: max(cap - taken, 0)]
+        self.new_found[entry.key] = taken + len(fresh)
         for result in fresh:
             url = result.url(self.base)
             plan = TargetPlan(target_url=url, fetch_url=url, api_url=f"{self.base}/api/content{result.path}")
             yield self._request(plan.api_url or url, self.on_api, "api", plan)
         next_start = start + page.listed
-        if fresh and page.listed and next_start < min(page.total, entry.max_results):
+        if fresh and page.listed and next_start < min(page.total, entry.max_results) and taken + len(fresh) < cap:
             yield self._search_request(entry, next_start)
 
     def on_error(self, failure: Failure) -> Iterator[Capture]:
@@ -226,6 +241,10 @@ class GovukSpider(scrapy.Spider):
         )
 
     # -- helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _over(cap: int | None, count: int) -> bool:
+        return cap is not None and count > cap
+
     def _problem(self, response: Response) -> str | None:
         if response.status != 200:
             return None

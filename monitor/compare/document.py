@@ -12,11 +12,16 @@ from datetime import datetime
 from typing import Any
 
 from monitor.compare.attachments import diff_attachments
-from monitor.compare.blocks import diff_blocks
+from monitor.compare.blocks import COARSE_SECTION, diff_blocks
 from monitor.compare.report import ChangeReport
 from monitor.compare.terms import changed_text, find_terms
+from monitor.compare.text import DiffBudget
 from monitor.compare.wording import build_headline
 from monitor.model import ChangeNote, Document, FileContent
+
+# Comparison work allowed for one document's text (limits.diff_work's default): far above any
+# real edit of a 20,000-block page, a few seconds at most for a hostile one.
+DIFF_WORK = 50_000_000
 
 
 def diff_documents(
@@ -27,16 +32,23 @@ def diff_documents(
     terms: Sequence[str] = (),
     row_key: str | None = None,
     file_redirects: Mapping[str, str] | None = None,
+    budget: DiffBudget | None = None,
 ) -> ChangeReport | None:
     """The change from ``old`` to ``new``, or None when nothing a reader cares about changed.
 
     ``files`` maps attachment sha256 → extracted content, for every file of either version that
     is known; a missing entry just means its contents are not compared. ``file_redirects`` maps
-    the old URL of a file the page no longer lists to where that URL now redirects.
+    the old URL of a file the page no longer lists to where that URL now redirects. ``budget``
+    bounds the work of the text comparison (default DIFF_WORK steps); past it, the text is
+    compared coarsely and ``extra["coarse_text_diff"]`` says so.
     """
     title_change = (old.title, new.title) if old.title != new.title else None
     summary_change = (old.summary, new.summary) if old.summary != new.summary else None
-    text_changes = diff_blocks(old.blocks, new.blocks)
+    budget = budget if budget is not None else DiffBudget(DIFF_WORK)
+    text_changes = diff_blocks(old.blocks, new.blocks, budget)
+    extra: dict[str, Any] = {}
+    if any(change.section == COARSE_SECTION for change in text_changes):
+        extra["coarse_text_diff"] = f"the text changed in too many places to line them up within limits.diff_work = {budget.limit:,} steps; the paragraphs added and removed are listed without their places"
     attachments = diff_attachments(old.attachments, new.attachments, files, row_key, file_redirects or {})
     old_paths, new_paths = {d.path for d in old.linked_documents}, {d.path for d in new.linked_documents}
     documents_added = tuple(d for d in new.linked_documents if d.path not in old_paths)
@@ -61,7 +73,7 @@ def diff_documents(
         documents_added=documents_added,
         documents_removed=documents_removed,
         withdrawn_explanation=new.withdrawn.explanation if became_withdrawn and new.withdrawn else None,
-        extra={"unwithdrawn": True} if unwithdrawn else {},
+        extra={**extra, "unwithdrawn": True} if unwithdrawn else extra,
     )
     found = find_terms(changed_text(report), terms)
     headline = build_headline(report)
@@ -85,6 +97,7 @@ def new_change_notes(old: Sequence[ChangeNote], new: Sequence[ChangeNote]) -> tu
     An old note whose wording was touched up is not a new note.
     """
     old_keys = {(n.timestamp, n.note) for n in old}
+    old_stamps = {n.timestamp for n in old}
     old_times = [t for t in (_when(n.timestamp) for n in old) if t is not None]
     newest_old = max(old_times, default=None)
     fresh = []
@@ -99,7 +112,7 @@ def new_change_notes(old: Sequence[ChangeNote], new: Sequence[ChangeNote]) -> tu
             except TypeError:  # naive vs aware: compare as dates
                 if when.date() <= newest_old.date():
                     continue
-        elif any(n.timestamp == note.timestamp for n in old):
+        elif note.timestamp in old_stamps:
             continue
         fresh.append(note)
     return tuple(fresh)

@@ -17,6 +17,7 @@ from monitor.document.html import document_from_html_page
 from monitor.errors import ExtractionError
 from monitor.govuk.items import GoneItem, RedirectItem, load_item, parent_path
 from monitor.govuk.pages import CONTENT_SELECTOR
+from monitor.govuk.shape import markup_tags
 from monitor.govuk.urls import (
     canonical_url,
     fetchable_url,
@@ -24,6 +25,7 @@ from monitor.govuk.urls import (
     path_under,
     site_page_url,
 )
+from monitor.limits import PageLimits
 from monitor.model import Attachment, Document, FetchRole, OutcomeKind
 from monitor.text import clip
 
@@ -73,6 +75,7 @@ class TargetContext:
     base_url: str
     allowed_hosts: tuple[str, ...]
     selector: str = CONTENT_SELECTOR
+    limits: PageLimits = PageLimits()
 
 
 def assemble(
@@ -131,6 +134,7 @@ def _error_of(fetch: FetchView, what: str) -> str:
 def _from_api(ctx: TargetContext, api: FetchView, fetches: Sequence[FetchView], body_of: Callable[[str], bytes], stored_body_of_url: Callable[[str], bytes | None]) -> Outcome:
     assert api.sha256 is not None
     item = load_item(body_of(api.sha256))
+    check_tags(markup_tags(item), ctx.limits)
     parent = None
     parent_base = parent_path(item)
     if parent_base:
@@ -138,7 +142,7 @@ def _from_api(ctx: TargetContext, api: FetchView, fetches: Sequence[FetchView], 
         parent_fetch = next((f for f in fetches if f.role == FetchRole.PARENT and f.url == parent_url), None)
         raw = body_of(parent_fetch.sha256) if parent_fetch and parent_fetch.has_body and parent_fetch.sha256 else stored_body_of_url(parent_url)
         parent = _parse_parent(raw)
-    document = document_from_item(item, ctx.target_url, parent=parent, base_url=ctx.base_url)
+    document = check_size(document_from_item(item, ctx.target_url, parent=parent, base_url=ctx.base_url), ctx.limits)
     if parent_base:
         document = replace(document, extras={**document.extras, "parent_path": parent_base})
     moved_to = None
@@ -148,6 +152,21 @@ def _from_api(ctx: TargetContext, api: FetchView, fetches: Sequence[FetchView], 
         if moved_to is None:
             return Outcome(OutcomeKind.FAILED, error=f"the Content API answer was redirected to an item whose base_path {clip(document.base_path, 200)!r} is not on the site {ctx.base_url}; not followed")
     return Outcome(OutcomeKind.OK, document=document, moved_to=moved_to)
+
+
+def check_tags(tags: int, limits: PageLimits) -> None:
+    """Refuse, before parsing, markup that could hold more blocks than ``limits.body_blocks``."""
+    if tags > limits.body_tags:
+        raise ExtractionError(f"the page has {tags:,} HTML tags, more than the {limits.body_tags:,} that limits.body_blocks = {limits.body_blocks:,} allows; it was not read")
+
+
+def check_size(document: Document, limits: PageLimits) -> Document:
+    """``document``, unless it has more blocks or attachments than ``limits`` allow."""
+    if len(document.blocks) > limits.body_blocks:
+        raise ExtractionError(f"the page has {len(document.blocks):,} blocks of text, more than limits.body_blocks = {limits.body_blocks:,}; it was not read")
+    if len(document.attachments) > limits.attachments:
+        raise ExtractionError(f"the page lists {len(document.attachments):,} attachments, more than limits.attachments = {limits.attachments:,}; none of its files was downloaded")
+    return document
 
 
 def _parse_parent(raw: bytes | None) -> dict[str, Any] | None:
@@ -163,7 +182,8 @@ def _parse_parent(raw: bytes | None) -> dict[str, Any] | None:
 def _from_page(ctx: TargetContext, page: FetchView, body_of: Callable[[str], bytes]) -> Outcome:
     assert page.sha256 is not None
     html = body_of(page.sha256)
-    document = document_from_html_page(html, page.final_url or page.url, ctx.selector)
+    check_tags(html.count(b"<"), ctx.limits)
+    document = check_size(document_from_html_page(html, page.final_url or page.url, ctx.selector), ctx.limits)
     document = replace(document, url=ctx.target_url)
     moved_to = None
     if page.redirects and page.final_url and page.final_url.rstrip("/") != ctx.fetch_url.rstrip("/"):

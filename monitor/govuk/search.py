@@ -37,13 +37,15 @@ class SearchResult:
 @dataclass(frozen=True)
 class SearchPage:
     results: tuple[SearchResult, ...]
-    listed: int  # results the answer listed, usable or not (for paging)
+    listed: int  # results the answer listed and were read, usable or not (for paging)
     total: int  # the API's count of all matches
+    unread: int = 0  # results the answer listed past the ``limit`` it was read with
 
 
-def read_search_page(body: bytes | str, base_url: str) -> SearchPage | None:
+def read_search_page(body: bytes | str, base_url: str, limit: int | None = None) -> SearchPage | None:
     """The usable results of one Search API answer, or None when it is not one (not JSON,
-    nested too deeply, not an object with a list of results).
+    nested too deeply, not an object with a list of results). With ``limit``, only the first
+    ``limit`` results listed are read (a page may list far more than it was asked for).
 
     A result is usable when its ``link`` names a page of the site and its ``title`` and
     ``description`` are text (or absent); any other result is skipped, like a link to another
@@ -56,7 +58,8 @@ def read_search_page(body: bytes | str, base_url: str) -> SearchPage | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         return None
-    raw = data["results"]
+    listed = data["results"]
+    raw = listed if limit is None else listed[: max(limit, 0)]
     results = []
     for item in raw:
         if not isinstance(item, dict) or shape_problem(item, SEARCH_RESULT, "result") is not None:
@@ -67,7 +70,7 @@ def read_search_page(body: bytes | str, base_url: str) -> SearchPage | None:
         title = plain_text(item.get("title") or path, MAX_TITLE_CHARS) or path
         results.append(SearchResult(path, title, plain_text(item.get("description") or "", MAX_DESCRIPTION_CHARS)))
     total = data.get("total")
-    return SearchPage(tuple(results), len(raw), total if isinstance(total, int) and not isinstance(total, bool) else 0)
+    return SearchPage(tuple(results), len(raw), total if isinstance(total, int) and not isinstance(total, bool) else 0, len(listed) - len(raw))
 
 
 def plain_text(text: str, limit: int) -> str:
@@ -87,6 +90,13 @@ def new_results(results: Iterable[SearchResult], base_url: str, known: set[str])
         known.add(key)
         fresh.append(result)
     return fresh
+
+
+def new_target_cap(max_results: int, new_targets: int, *, baseline: bool) -> int:
+    """How many new targets one ``[[discover]]`` entry may add in a run: its first run is a
+    silent baseline and may track all it looks at (``max_results``); later runs at most
+    ``limits.new_targets`` (an endless search must not add a hundred targets every run)."""
+    return max_results if baseline else min(new_targets, max_results)
 
 
 def tracked_urls(urls: Iterable[str]) -> set[str]:

@@ -60,6 +60,22 @@ def tree_problem(data: Any) -> str | None:
     return None
 
 
+def markup_tags(data: Any) -> int:
+    """How many tags (``<`` characters) the strings of parsed JSON hold: an upper bound of the
+    HTML elements reading it could build, known before any of it is parsed."""
+    count = 0
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            count += value.count("<")
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return count
+
+
 # -- shapes -------------------------------------------------------------------------------------
 
 

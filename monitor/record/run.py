@@ -54,6 +54,7 @@ def process_settings(config: Config) -> ProcessSettings:
         selectors={t.url: t.selector for t in config.targets},
         row_keys={t.url: t.row_key for t in config.targets if t.row_key},
         extract_limits=Limits(timeout_seconds=config.extract.timeout_seconds, memory_bytes=config.extract.memory_mb * 1024 * 1024),
+        limits=config.limits.page_limits(),
     )
 
 

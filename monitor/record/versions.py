@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from monitor.compare.document import ChangeReport, diff_documents
+from monitor.compare.text import DiffBudget
 from monitor.compare.wording import sentence
 from monitor.document.assemble import (
     NORMALISER_VERSION,
@@ -29,6 +30,7 @@ from monitor.document.assemble import (
 from monitor.document.files.extract import EXTRACTOR_VERSION, extract_file
 from monitor.document.files.safety import Limits
 from monitor.govuk.pages import CONTENT_SELECTOR
+from monitor.limits import PageLimits
 from monitor.model import (
     ChangeKind,
     Document,
@@ -74,6 +76,7 @@ class ProcessSettings:
     selectors: dict[str, str] = field(default_factory=dict)  # target url -> CSS selector
     row_keys: dict[str, str] = field(default_factory=dict)  # target url -> row key column
     extract_limits: Limits = Limits()
+    limits: PageLimits = PageLimits()
 
     @property
     def health(self) -> HealthPolicy:
@@ -204,6 +207,7 @@ class Processor:
             base_url=self.settings.base_url,
             allowed_hosts=self.settings.allowed_hosts,
             selector=self.settings.selectors.get(target.url, CONTENT_SELECTOR),
+            limits=self.settings.limits,
         )
 
     def _rederive(self, session: Session, ctx: TargetContext, latest: VersionRow, previous: Document | None) -> Document | None:
@@ -237,7 +241,7 @@ class Processor:
         if previous is None or latest is None:
             self.counts.baseline += 1
             return
-        report = diff_documents(previous, document, files, terms=self.settings.terms, row_key=self.settings.row_keys.get(target.url), file_redirects=outcome.file_redirects)
+        report = diff_documents(previous, document, files, terms=self.settings.terms, row_key=self.settings.row_keys.get(target.url), file_redirects=outcome.file_redirects, budget=DiffBudget(self.settings.limits.diff_work))
         if report is None:
             if restored:
                 self._add(session, target, ChangeSpec(ChangeKind.RESTORED, "back on GOV.UK", "The page answers again."))
