@@ -37,7 +37,6 @@ _EXPECTED = {
     "string_type": "a string",
     "list_type": "a list of strings",
 }
-_DBAPI_PACKAGES = {"MySQLdb": "mysqlclient", "psycopg2": "psycopg2-binary", "cx_Oracle": "cx-Oracle"}
 
 
 def load_config(path: str | Path) -> Config:
@@ -243,43 +242,17 @@ def _check_storage(config: Config, where: Where) -> None:
 
 
 def _check_database_url(url: str, where: Where) -> None:
-    """The URL parses, names a dialect SQLAlchemy knows, and its DBAPI module imports."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+    """The URL parses, names a dialect SQLAlchemy knows, and its DBAPI module imports (asked
+    of storage/, the only package that uses SQLAlchemy)."""
+    from storage.dialects import sqlite_file, url_problem
 
-    def fail(message: str) -> ConfigError:
-        return where.error("storage", None, "database", message)
-
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        raise fail("not a valid SQLAlchemy database URL (e.g. \"sqlite:///data/monitor.db\" or \"postgresql+psycopg://user@host/db\")") from None
-    try:
-        dialect = parsed.get_dialect()
-    except NoSuchModuleError:
-        raise fail(f"unknown database dialect {shown(parsed.drivername)}; use a plain path for SQLite or a SQLAlchemy URL such as \"postgresql+psycopg://...\"") from None
-    if getattr(dialect, "is_async", False):
-        raise fail(f"{parsed.drivername!r} is an asyncio driver; use a synchronous one (e.g. \"postgresql+psycopg\")")
-    try:
-        _import_dbapi(dialect)
-    except ImportError as exc:
-        raise fail(f"the driver for {parsed.drivername!r} is not installed; {_install_hint(exc)}") from None
-    if parsed.get_backend_name() == "sqlite" and parsed.database and _is_folder(parsed.database):
-        raise fail(f"{shown(parsed.database)} is a folder; name a database file in it")
-
-
-def _import_dbapi(dialect: Any) -> None:
-    """Imports the driver module: SQLAlchemy itself only does so when the first engine is made.
-    Third-party dialects written for SQLAlchemy 1.x only have the older ``dbapi()``."""
-    load = getattr(dialect, "import_dbapi", None) or dialect.dbapi
-    load()
-
-
-def _install_hint(exc: ImportError) -> str:
-    if not exc.name:
-        return f"install its Python driver ({exc})"
-    module = exc.name.split(".")[0]
-    return f"install it with `pip install {_DBAPI_PACKAGES.get(module, module)}`"
+    problem = url_problem(url)
+    if problem is not None:
+        message = problem.message.format(shown=shown(problem.shown)) if problem.shown is not None else problem.message
+        raise where.error("storage", None, "database", message)
+    database = sqlite_file(url)
+    if database and _is_folder(database):
+        raise where.error("storage", None, "database", f"{shown(database)} is a folder; name a database file in it")
 
 
 def _is_folder(database: str) -> bool:

@@ -1,7 +1,8 @@
 """`dfe-monitor status`: what each target's watch looks like now, for a person at a terminal.
 
-It only reads. A database that does not exist yet is not created (``status`` is often the first
-thing someone types after installing): it says "no runs yet" instead. It never touches the run
+It only reads, and opens the database read-only. A database that does not exist yet is not
+created (``status`` is often the first thing someone types after installing): it says "no runs
+yet" instead. It never touches the run
 lock either, so it cannot make a starting cron run exit 75.
 """
 
@@ -20,7 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from monitor.compare.wording import shorten
 from monitor.config import Config
-from monitor.record.connect import database_errors, database_exists, open_database
+from monitor.record.connect import database_errors, open_readonly
 from monitor.text import printable
 from storage import repo
 from storage.db import Session
@@ -104,14 +105,16 @@ def status_lines(config: Config, now: datetime) -> list[str]:
 
 
 def read_status(config: Config, now: datetime) -> StatusReport | None:
-    """Everything ``print_status`` shows; None when there is no database (or no schema) yet."""
-    if not database_exists(config):
+    """Everything ``print_status`` shows; None when there is no database (or no schema) yet.
+
+    Opened like the research commands open it: read-only (a read-only folder is no obstacle),
+    checked first (damage is exit 65 with the recovery command, never a table read from a
+    broken file), and somebody else's database refused, never written to."""
+    db = open_readonly(config)
+    if db is None:
         return None
-    db = open_database(config, create=False)
     try:
         with database_errors(config, "read"):
-            if not db.has_schema():
-                return None
             with db.read() as session:
                 targets = repo.all_targets(session)
                 runs = repo.last_runs(session, RECENT_RUNS)
