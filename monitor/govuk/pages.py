@@ -65,7 +65,10 @@ def looks_like_error_page(root: Element) -> str | None:
 
 def looks_like_file(url: str) -> bool:
     """True for attachment URLs that name a file rather than an HTML publication."""
-    path = urlsplit(url).path.lower()
+    try:
+        path = urlsplit(url).path.lower()
+    except ValueError:  # not an address at all ("http://[x"): nothing to download
+        return False
     return "/media/" in path or "/attachment_data/" in path or path.endswith(FILE_SUFFIXES)
 
 
@@ -78,7 +81,10 @@ def attachments_in(root: Element, base_url: str) -> tuple[Attachment, ...]:
         link = select_one(block, ATTACHMENT_TITLE_LINKS)
         if link is None or not link.get("href"):
             continue
-        href = urljoin(base_url, str(link.get("href")))
+        try:
+            href = urljoin(base_url, str(link.get("href")))
+        except ValueError:
+            continue  # an address that cannot be parsed ("http://[x") names no file
         if href in seen:
             continue
         seen.add(href)

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.errors import ExtractionError
 
@@ -88,6 +89,14 @@ class Either:
 
 TEXT = str  # a string, or null / absent
 NUMBER = int
+
+
+class Address:
+    """A string that parses as a URL or path (``http://[x`` does not: it would fail every
+    ``urljoin`` that reads it)."""
+
+
+ADDRESS = Address()
 # An HTML field: a string, or GOV.UK's multi-format list [{content_type, content}].
 HTML = Either((TEXT, [{"content_type": TEXT, "content": TEXT}]))
 
@@ -100,16 +109,16 @@ CONTENT_ITEM: dict[str, Any] = {
     "description": TEXT,
     "public_updated_at": TEXT,
     "content_id": TEXT,
-    "redirects": [{"path": TEXT, "destination": TEXT}],
+    "redirects": [{"path": TEXT, "destination": ADDRESS}],
     "withdrawn_notice": {"explanation": HTML, "withdrawn_at": TEXT},
     "links": {
-        "parent": [{"base_path": TEXT, "title": TEXT}],
+        "parent": [{"base_path": ADDRESS, "title": TEXT}],
         "documents": [{"content_id": TEXT, "title": TEXT, "base_path": TEXT}],
     },
     "details": {
         "body": HTML,
         "parts": [{"title": TEXT, "body": HTML}],
-        "attachments": [{"url": TEXT, "title": TEXT, "attachment_type": TEXT, "content_type": TEXT, "filename": TEXT, "file_size": NUMBER}],
+        "attachments": [{"url": ADDRESS, "title": TEXT, "attachment_type": TEXT, "content_type": TEXT, "filename": TEXT, "file_size": NUMBER}],
         "documents": [TEXT],
         "change_history": [{"public_timestamp": TEXT, "note": TEXT}],
         "change_notes": [{"published_at": TEXT, "title": TEXT, "change_note": TEXT}],
@@ -156,11 +165,23 @@ def shape_problem(value: Any, shape: Any, where: str) -> str | None:
             if problem is not None:
                 return problem
         return None
+    if isinstance(shape, Address):
+        if not isinstance(value, str):
+            return f"{where} is {_kind(value)}, expected a string"
+        return None if _parses(value) else f"{where} is not an address that can be read"
     if shape is NUMBER:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
     else:
         ok = isinstance(value, shape)
     return None if ok else f"{where} is {_kind(value)}, expected {_KINDS[shape]}"
+
+
+def _parses(value: str) -> bool:
+    try:
+        urlsplit(value).port  # noqa: B018 - a port out of range or not a number raises too
+    except ValueError:
+        return False
+    return True
 
 
 def _kind(value: Any) -> str:
@@ -174,4 +195,6 @@ def _expected(shape: Any) -> str:
         return "an object"
     if isinstance(shape, list):
         return "a list"
+    if isinstance(shape, Address):
+        return "an address"
     return _KINDS[shape]
