@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ["tests/test_fuzz_document.py", "tests/test_fuzz_spider.py"]
-KEEP = re.compile(r"^(tests/test_fuzz_\S+::\S+:|\s+- (Typical runtimes|\d+ passing examples|Stopped because).*|.*(passed|failed).* in .*)$")
+KEEP = re.compile(r"^(tests/test_fuzz_\S+::\S+:|\s+- (Typical runtimes|\d+ passing|Stopped because).*|.*(passed|failed).* in .*)$")
 
 
 def main(argv: list[str] | None = None) -> int:
