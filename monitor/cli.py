@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from monitor.console import Progress, configure_logging
 from monitor.errors import EXIT_OK, EXIT_SOFTWARE, LockHeld, MonitorError, UsageError
 from monitor.research import commands as research
+from monitor.text import json_printable, printable
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -86,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _wants_json(args):
             _json_error(args, str(exc), exc.exit_code)  # the error is in the JSON line: said once
         elif not (quiet and isinstance(exc, LockHeld)):  # cron: an overlap is not a failure
-            print(f"{PROG}: {exc}", file=sys.stderr)
+            print(printable(f"{PROG}: {exc}"), file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # `dfe-monitor changes --json | head`: the reader left, no error
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -102,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _wants_json(args):
             _json_error(args, message, EXIT_SOFTWARE)
         else:
-            print(f"{PROG}: {message}", file=sys.stderr)
+            print(printable(f"{PROG}: {message}"), file=sys.stderr)
         return EXIT_SOFTWARE
     return code
 
@@ -116,7 +117,7 @@ def _json_error(args: argparse.Namespace, message: str, exit_code: int) -> None:
     if _wants_json(args):
         from monitor.record.result import error_json
 
-        print(error_json(message, exit_code), flush=True)
+        print(json_printable(error_json(message, exit_code)), flush=True)
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -141,16 +142,16 @@ def cmd_run(args: argparse.Namespace, verbose: int) -> int:
         finally:
             progress.close()
     if args.json:
-        print(result.to_json())
+        print(json_printable(result.to_json()))
         return EXIT_OK
     if args.quiet:
         return EXIT_OK
-    print(result.summary_line())
+    print(printable(result.summary_line()))
     for error in result.errors[:20]:
-        print(f"  failed: {error}")
+        print(printable(f"  failed: {error}"))
     if len(result.errors) > 20:
         print(f"  … and {len(result.errors) - 20} more failures")
-    print(f"feed: {result.feed_path} ({result.feed_entries} entries)")
+    print(printable(f"feed: {result.feed_path} ({result.feed_entries} entries)"))
     return EXIT_OK
 
 
@@ -168,7 +169,7 @@ def cmd_feed(args: argparse.Namespace, verbose: int) -> int:
         count = publish_main_feed_to(db, config, path, utcnow()) if args.output else publish_all(db, config, utcnow())
     finally:
         db.dispose()
-    print(f"feed: {path} ({count} entries)")
+    print(printable(f"feed: {path} ({count} entries)"))
     return EXIT_OK
 
 
@@ -194,9 +195,9 @@ def cmd_notify(args: argparse.Namespace, verbose: int) -> int:
 
     results = test_channels(_config(args))
     for label, error in results:
-        print(f"ok      {label}" if error is None else f"FAILED  {label}: {error}")
+        print(printable(f"ok      {label}" if error is None else f"FAILED  {label}: {error}"))
     failed = sum(1 for _, error in results if error is not None)
-    print(f"{len(results) - failed} of {len(results)} channels worked")
+    print(printable(f"{len(results) - failed} of {len(results)} channels worked"))
     return EXIT_OK if not failed else EXIT_NOTIFY_FAILED
 
 

@@ -2,11 +2,13 @@
 interactive terminal, a progress bar.
 
 Log lines are stable and greppable: ``2026-11-30T06:17:41Z INFO dfe-monitor.run: message``
-(UTC), or one JSON object per line with ``--log-format json``. Levels: errors only with
-``--quiet``; warnings under cron (stderr not a terminal); progress (INFO) at a terminal or with
-``-v``; debugging and Scrapy's own settings and statistics dumps with ``-vv``. The progress bar
-(tqdm) appears only when stderr is a terminal and the text format is in use: never under cron,
-in a pipe, or in the daemon's children.
+(UTC), or one JSON object per line with ``--log-format json``. Either way each is one line a
+terminal shows as it is: messages quote what upstream wrote (titles, addresses, errors), so
+control and format characters in them are written as visible escapes (``\\x1b``), or as
+``\\uXXXX`` inside JSON. Levels: errors only with ``--quiet``; warnings under cron (stderr not
+a terminal); progress (INFO) at a terminal or with ``-v``; debugging and Scrapy's own settings
+and statistics dumps with ``-vv``. The progress bar (tqdm) appears only when stderr is a
+terminal and the text format is in use: never under cron, in a pipe, or in the daemon's children.
 """
 
 from __future__ import annotations
@@ -17,12 +19,42 @@ import sys
 import time
 from typing import IO, Any
 
+from monitor.text import json_printable, printable
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
+class PrintableFormatter(logging.Formatter):
+    """The text log line (UTC times): its message one printable line; a traceback (``-v``)
+    keeps its line breaks, each of its lines made printable."""
+
+    def __init__(self, fmt: str = TEXT_FORMAT, datefmt: str = DATE_FORMAT) -> None:
+        super().__init__(fmt, datefmt)
+        self.converter = time.gmtime
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        original = record.message
+        record.message = printable(original)
+        try:
+            return super().formatMessage(record)
+        finally:
+            record.message = original
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return _printable_lines(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
+        return _printable_lines(super().formatStack(stack_info))
+
+
+def _printable_lines(text: str) -> str:
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record: time (RFC 3339, UTC), level, logger, message [, error]."""
+    """One JSON object per record: time (RFC 3339, UTC), level, logger, message [, error];
+    characters JSON leaves raw but a terminal may act on written as ``\\uXXXX``."""
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
@@ -33,7 +65,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             data["error"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False)
+        return json_printable(json.dumps(data, ensure_ascii=False))
 
 
 def log_level(verbosity: int, *, quiet: bool = False, stream: IO[str] | None = None) -> int:
@@ -90,12 +122,7 @@ def is_terminal(stream: IO[str]) -> bool:
 def configure_logging(verbosity: int, *, quiet: bool = False, log_format: str = "text") -> None:
     """One handler on stderr for everything (Scrapy's loggers included)."""
     handler = _ProgressAwareHandler(sys.stderr)
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        formatter = logging.Formatter(TEXT_FORMAT, DATE_FORMAT)
-        formatter.converter = time.gmtime
-        handler.setFormatter(formatter)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else PrintableFormatter())
     handler.addFilter(_Thresholds(verbosity, quiet))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -8,8 +8,10 @@ into the file only serves to name the holder in the message the second comer pri
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -26,11 +28,7 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self) -> RunLock:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StorageError(f"cannot open the lock file {self.path}: {exc.strerror}") from None
+        fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -43,6 +41,35 @@ class RunLock:
         os.fsync(fd)
         self._fd = fd
         return self
+
+    def check(self) -> None:
+        """Refuse at once, creating nothing, a lock path that is a symbolic link or not a regular
+        file (what ``acquire`` would refuse): a first run checks this before anything else."""
+        try:
+            mode = os.lstat(self.path).st_mode
+        except OSError:
+            return  # not there yet (or not reachable): acquire creates it, or says why not
+        if stat.S_ISLNK(mode):
+            raise StorageError(f"the lock file {self.path} is a symbolic link; refusing to follow it: remove the link (a run creates the file itself)")
+        if not stat.S_ISREG(mode):
+            raise StorageError(f"the lock file {self.path} is not a regular file; remove it (a run creates the file itself) or set storage.lock_file")
+
+    def _open(self) -> int:
+        """The lock file, opened without following a symbolic link and without blocking, and
+        only if it is a regular file: the PID is written into it, so a link planted in its place
+        would make the run overwrite whatever the link points to."""
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, flags, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP or self.path.is_symlink():
+                raise StorageError(f"the lock file {self.path} is a symbolic link; refusing to follow it: remove the link (a run creates the file itself)") from None
+            raise StorageError(f"cannot open the lock file {self.path}: {exc.strerror}") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise StorageError(f"the lock file {self.path} is not a regular file; remove it (a run creates the file itself) or set storage.lock_file")
+        return fd
 
     def release(self) -> None:
         if self._fd is not None:
@@ -85,6 +112,9 @@ class DatabaseLock:
         except Exception as exc:  # noqa: BLE001 - any driver error: the server cannot be reached
             raise StorageError(f"cannot take the run lock on the database {self.name}: {str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}") from None
         return self
+
+    def check(self) -> None:
+        """Nothing to check before the server is asked."""
 
     def release(self) -> None:
         if self._lock is not None:

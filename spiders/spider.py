@@ -8,7 +8,6 @@ parent, the next page of search results.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -19,7 +18,8 @@ from scrapy import Request
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from monitor.govuk.items import attachments_from_item, parent_path
+from monitor.errors import ExtractionError
+from monitor.govuk.items import attachments_from_item, load_item, parent_path
 from monitor.govuk.pages import page_attachments
 from monitor.govuk.search import (
     SEARCH_FIELDS,
@@ -28,7 +28,8 @@ from monitor.govuk.search import (
     read_search_page,
     tracked_urls,
 )
-from monitor.govuk.urls import host_allowed
+from monitor.govuk.shape import markup_tags
+from monitor.govuk.urls import canonical_url, fetchable_url
 from spiders.answers import body_problem, describe_failure, is_json
 from spiders.items import Capture, CrawlPlan, DiscoverPlan, TargetPlan
 from spiders.settings import HANDLED_STATUSES, fetch_policy
@@ -46,6 +47,7 @@ class GovukSpider(scrapy.Spider):
         self.sink = sink
         self.known_urls: set[str] = set(plan.known_urls)
         self.seen_by_entry: dict[str, set[str]] = {}  # each search's own results so far
+        self.new_found: dict[str, int] = {}  # new search results fetched, per discover entry
         self.base = plan.base_url.rstrip("/")
 
     async def start(self) -> AsyncIterator[Request]:
@@ -59,6 +61,7 @@ class GovukSpider(scrapy.Spider):
 
     # -- requests ---------------------------------------------------------------------------
     def _request(self, url: str, callback: Callable[..., Any], role: str, target: TargetPlan | None, **meta: Any) -> Request:
+        url = canonical_url(url)  # as Scrapy will spell it: the key its answer is stored under
         headers = {}
         etag, last_modified = self.plan.validators.get(url, (None, None))
         if etag:
@@ -87,19 +90,57 @@ class GovukSpider(scrapy.Spider):
         return self._request(url, self.on_search, "search", None, dfe_discover=entry, dfe_start=start)
 
     def _files(self, urls: list[str], target: TargetPlan) -> Iterator[Request]:
-        for url in dict.fromkeys(urls):
-            if host_allowed(url, self.plan.allowed_hosts):
-                yield self._request(url, self.on_file, "attachment", target)
+        """Each file once, at its canonical address (the spelling its answer is stored under,
+        which the document stage looks for), if it may be fetched at all."""
+        fetchable = (fetchable_url(url, self.plan.allowed_hosts) for url in urls)
+        for url in dict.fromkeys(u for u in fetchable if u is not None):
+            yield self._request(url, self.on_file, "attachment", target)
 
     def _former_files(self, current: list[str], target: TargetPlan) -> Iterator[Request]:
         """Files the last version listed and this one does not: asked once more, because a
         replaced file's old address redirects to its replacement (that pairs them)."""
-        for url in target.known_attachments:
-            if url not in current and host_allowed(url, self.plan.allowed_hosts):
+        listed = {fetchable_url(url, self.plan.allowed_hosts) for url in current}
+        for url in dict.fromkeys(fetchable_url(u, self.plan.allowed_hosts) for u in target.known_attachments):
+            if url is not None and url not in listed:
                 yield self._request(url, self.on_file, "former", target)
 
     # -- callbacks --------------------------------------------------------------------------
+    # Each one reads its answer through a guard: whatever an answer holds, no exception leaves a
+    # callback (Scrapy would print it as a traceback on stderr and drop the target silently).
     def on_api(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._on_api)
+
+    def on_parent(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._on_parent)
+
+    def on_page(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._on_page)
+
+    def on_file(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._on_file)
+
+    def on_search(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._on_search)
+
+    def _guarded(self, response: Response, read: Callable[[Response], Iterator[Any]]) -> Iterator[Any]:
+        """What ``read`` yields; if it fails, one log line, and a failed capture of the answer
+        when none was handed over yet, so the target fails with a reason instead of vanishing."""
+        answered = False
+        try:
+            for out in read(response):
+                answered = True
+                yield out
+        except CrawlStopped:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the net under every reading of an answer
+            why = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            self.logger.warning("could not read the answer from %s (%s)", response.url[:200], why)
+            if not answered:
+                entry = response.meta.get("dfe_discover")
+                meta = {"discover_key": entry.key, "start": response.meta.get("dfe_start", 0)} if entry is not None else {}
+                yield self._capture(response, f"the answer could not be read ({why})", **meta)
+
+    def _on_api(self, response: Response) -> Iterator[Any]:
         target: TargetPlan = response.meta["dfe_target"]
         capture = self._capture_or_retry(response)
         yield capture
@@ -112,19 +153,26 @@ class GovukSpider(scrapy.Spider):
             if target.known_parent_api_url:
                 yield self._request(target.known_parent_api_url, self.on_parent, "parent", target)
         elif response.status == 200 and capture.error is None:
-            item = json.loads(response.body)
-            if isinstance(item, dict):
-                files = [a.url for a in attachments_from_item(item, self.base) if a.attachment_type == "file"]
-                yield from self._files(files, target)
-                yield from self._former_files(files, target)
-                parent = parent_path(item)
-                if parent:
-                    yield self._request(f"{self.base}/api/content{parent}", self.on_parent, "parent", target)
+            try:
+                item = load_item(response.body)
+            except ExtractionError:
+                return  # not an item to read (gone, a redirect, a bad shape): the document stage says why
+            if self._over(self.plan.max_tags, markup_tags(item)):
+                return  # too large to read: the document stage fails it, nothing more to fetch
+            listed = attachments_from_item(item, self.base)
+            if self._over(self.plan.max_attachments, len(listed)):
+                return
+            files = [a.url for a in listed if a.attachment_type == "file"]
+            yield from self._files(files, target)
+            yield from self._former_files(files, target)
+            parent = parent_path(item)
+            if parent:
+                yield self._request(f"{self.base}/api/content{parent}", self.on_parent, "parent", target)
 
-    def on_parent(self, response: Response) -> Iterator[Any]:
+    def _on_parent(self, response: Response) -> Iterator[Any]:
         yield self._capture_or_retry(response)
 
-    def on_page(self, response: Response) -> Iterator[Any]:
+    def _on_page(self, response: Response) -> Iterator[Any]:
         target: TargetPlan = response.meta["dfe_target"]
         capture = self._capture_or_retry(response)
         yield capture
@@ -133,11 +181,16 @@ class GovukSpider(scrapy.Spider):
         if response.status == 304:
             yield from self._files(list(target.known_attachments), target)
         elif response.status == 200 and capture.error is None:
-            files = [a.url for a in page_attachments(response.body, response.url, target.selector) if a.attachment_type == "file"]
+            if self._over(self.plan.max_tags, response.body.count(b"<")):
+                return  # too large to read: the document stage fails it, nothing more to fetch
+            listed = page_attachments(response.body, response.url, target.selector)
+            if self._over(self.plan.max_attachments, len(listed)):
+                return
+            files = [a.url for a in listed if a.attachment_type == "file"]
             yield from self._files(files, target)
             yield from self._former_files(files, target)
 
-    def on_file(self, response: Response) -> Iterator[Any]:
+    def _on_file(self, response: Response) -> Iterator[Any]:
         yield self._capture_or_retry(response)
 
     def _capture_or_retry(self, response: Response) -> Capture | Request:
@@ -150,21 +203,27 @@ class GovukSpider(scrapy.Spider):
                 return retry
         return self._capture(response, problem)
 
-    def on_search(self, response: Response) -> Iterator[Any]:
+    def _on_search(self, response: Response) -> Iterator[Any]:
         entry: DiscoverPlan = response.meta["dfe_discover"]
         start: int = response.meta["dfe_start"]
         capture = self._capture(response, discover_key=entry.key, start=start)
+        page = read_search_page(response.body, self.base, limit=entry.max_results - start) if response.status == 200 else None
         if response.status == 200 and not is_json(response.body):
             capture.error = capture.error or "the Search API answer is not valid JSON"
+        elif response.status == 200 and page is None:
+            capture.error = capture.error or "the Search API answer is not a page of search results (not an object with a list of results, nested too deeply, or not text)"
         yield capture
-        if response.status != 200 or capture.error:
+        if response.status != 200 or capture.error or page is None:
             return
-        page = read_search_page(response.body, self.base)
-        if page is None:
-            return
-        # Each new page is fetched once, whichever search found it first; each search pages on
-        # while its own results hold pages not tracked before this run.
-        for result in new_results(page.results, self.base, self.known_urls):
+        # Each new page is fetched once, whichever search found it first, and each search fetches
+        # at most its cap of new pages in a run; each search pages on while its own results hold
+        # pages not tracked before this run and its cap is not reached.
+        taken = self.new_found.get(entry.key, 0)
+        cap = entry.max_new if entry.max_new is not None else entry.max_results
+        fresh = new_results(page.results, self.base, set(self.known_urls))[: max(cap - taken, 0)]
+        self.known_urls.update(tracked_urls(result.url(self.base) for result in fresh))
+        self.new_found[entry.key] = taken + len(fresh)
+        for result in fresh:
             url = result.url(self.base)
             plan = TargetPlan(target_url=url, fetch_url=url, api_url=f"{self.base}/api/content{result.path}")
             yield self._request(plan.api_url or url, self.on_api, "api", plan)
@@ -172,7 +231,7 @@ class GovukSpider(scrapy.Spider):
         seen = self.seen_by_entry.setdefault(entry.key, set(self.plan.known_urls))
         unknown = any_unknown(page.results, self.base, seen)
         seen.update(tracked_urls(result.url(self.base) for result in page.results))
-        if unknown and page.listed and next_start < min(page.total, entry.max_results):
+        if unknown and page.listed and next_start < min(page.total, entry.max_results) and taken + len(fresh) < cap:
             yield self._search_request(entry, next_start)
 
     def on_error(self, failure: Failure) -> Iterator[Capture]:
@@ -196,6 +255,10 @@ class GovukSpider(scrapy.Spider):
         )
 
     # -- helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _over(cap: int | None, count: int) -> bool:
+        return cap is not None and count > cap
+
     def _problem(self, response: Response) -> str | None:
         if response.status != 200:
             return None

@@ -17,4 +17,4 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(GUARD_DIR), os.environ.get("PYTHONPATH", "")) if p
 )
 
-pytest_plugins = ["support.postgres"]
+pytest_plugins = ["support.postgres", "support.hostile"]

@@ -9,6 +9,7 @@ from dataclasses import asdict
 
 from monitor.compare.files import diff_files
 from monitor.compare.filewording import compact_file_summary, file_summary
+from monitor.compare.pairing import pair_files
 from monitor.compare.report import AttachmentEvent
 from monitor.model import Attachment, FileContent
 
@@ -73,27 +74,11 @@ def diff_attachments(
         elif before.title != attachment.title:
             events.append(AttachmentEvent("renamed", attachment.title, attachment.url, old_title=before.title))
 
-    # The same bytes under the same title at a new address (the asset host re-filed it): no news.
-    for before in list(removed):
-        same = next((a for a in added if before.sha256 and a.sha256 == before.sha256 and title_key(a.title) == title_key(before.title)), None)
-        if same is not None:
-            removed.remove(before)
-            added.remove(same)
-    # The old address redirects to a new file: GOV.UK's own word that one replaced the other.
-    for before in list(removed):
-        target_url = (redirects or {}).get(before.url)
-        after = next((a for a in added if a.url == target_url), None)
-        if after is not None:
-            removed.remove(before)
-            added.remove(after)
-            events.append(_compare("moved", before, after, files, row_key))
-    # Same title (or same file name) at a new URL: a replacement, not an add plus a remove.
-    for attachment in list(added):
-        match = _pair(attachment, removed, files)
-        if match is not None:
-            removed.remove(match)
-            added.remove(attachment)
-            events.append(_compare("moved", match, attachment, files, row_key))
+    # Re-filed (same bytes and title), redirected, or renamed at a new address: paired by
+    # monitor/compare/pairing.py in linear time (these three loops were quadratic).
+    pairing = pair_files(removed, added, redirects or {}, lambda a: title_key(a.title), lambda a: file_format(a, files), _stem)
+    removed, added = pairing.removed, pairing.added
+    events.extend(_compare("moved", before, after, files, row_key) for before, after in [*pairing.by_redirect, *pairing.by_name])
     for attachment in added:
         previous = _previous_edition(attachment, old, files)
         if previous is not None:
@@ -103,19 +88,6 @@ def diff_attachments(
     for attachment in removed:
         events.append(AttachmentEvent("removed", attachment.title, attachment.url, formats=(file_format(attachment, files),)))
     return tuple(_merge_twins(events))
-
-
-def _pair(attachment: Attachment, candidates: Sequence[Attachment], files: Mapping[str, FileContent]) -> Attachment | None:
-    fmt = file_format(attachment, files)
-    key = title_key(attachment.title)
-    for candidate in candidates:
-        if title_key(candidate.title) == key and file_format(candidate, files) == fmt:
-            return candidate
-    stem = _stem(attachment)
-    for candidate in candidates:
-        if stem and _stem(candidate) == stem and file_format(candidate, files) == fmt:
-            return candidate
-    return None
 
 
 _VERSION_SUFFIX = re.compile(r"([_\-\s]*(v|version)?[_\-\s]*\d+([._]\d+)*)+$", re.I)

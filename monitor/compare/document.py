@@ -11,18 +11,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from monitor.compare.attachments import diff_attachments
-from monitor.compare.blocks import diff_blocks
+from monitor.compare.blocks import COARSE_SECTION, diff_blocks
 from monitor.compare.facts import diff_facts
 from monitor.compare.report import ChangeReport, FactChange
 from monitor.compare.terms import changed_text, find_terms, removed_file_text
+from monitor.compare.text import DiffBudget
 from monitor.compare.wording import describe, sentence
 from monitor.model import ChangeNote, Document, FileContent
 
 # Facts GOV.UK states itself when the department acts (a cancellation is announced on the page,
 # a consultation closes on its date): a change to these alone is not a silent edit.
 STATED_FACTS = frozenset({"Status", "Cancellation reason", "Cancelled on"})
+# Comparison work allowed for one document's text (limits.diff_work's default): far above any
+# real edit of a 20,000-block page, a few seconds at most for a hostile one.
+DIFF_WORK = 50_000_000
 
 
 def diff_documents(
@@ -33,16 +38,23 @@ def diff_documents(
     terms: Sequence[str] = (),
     row_key: str | None = None,
     file_redirects: Mapping[str, str] | None = None,
+    budget: DiffBudget | None = None,
 ) -> ChangeReport | None:
     """The change from ``old`` to ``new``, or None when nothing a reader cares about changed.
 
     ``files`` maps attachment sha256 → extracted content, for every file of either version that
     is known; a missing entry just means its contents are not compared. ``file_redirects`` maps
-    the old URL of a file the page no longer lists to where that URL now redirects.
+    the old URL of a file the page no longer lists to where that URL now redirects. ``budget``
+    bounds the work of the text comparison (default DIFF_WORK steps); past it, the text is
+    compared coarsely and ``extra["coarse_text_diff"]`` says so.
     """
     title_change = (old.title, new.title) if old.title != new.title else None
     summary_change = (old.summary, new.summary) if old.summary != new.summary else None
-    text_changes = diff_blocks(old.blocks, new.blocks)
+    budget = budget if budget is not None else DiffBudget(DIFF_WORK)
+    text_changes = diff_blocks(old.blocks, new.blocks, budget)
+    extra: dict[str, Any] = {}
+    if any(change.section == COARSE_SECTION for change in text_changes):
+        extra["coarse_text_diff"] = f"the text changed in too many places to line them up within limits.diff_work = {budget.limit:,} steps; the paragraphs added and removed are listed without their places"
     attachments = diff_attachments(old.attachments, new.attachments, files, row_key, file_redirects or {})
     facts_changed = diff_facts(old.facts, new.facts)
     old_paths, new_paths = {d.path for d in old.linked_documents}, {d.path for d in new.linked_documents}
@@ -69,7 +81,7 @@ def diff_documents(
         documents_removed=documents_removed,
         withdrawn_explanation=new.withdrawn.explanation if became_withdrawn and new.withdrawn else None,
         facts_changed=facts_changed,
-        extra={"unwithdrawn": True} if unwithdrawn else {},
+        extra={**extra, "unwithdrawn": True} if unwithdrawn else extra,
     )
     removed_urls = {e.url for e in attachments if e.op == "removed"}
     removed = [a for a in old.attachments if a.url in removed_urls]
@@ -102,6 +114,7 @@ def new_change_notes(old: Sequence[ChangeNote], new: Sequence[ChangeNote]) -> tu
     An old note whose wording was touched up is not a new note.
     """
     old_keys = {(n.timestamp, n.note) for n in old}
+    old_stamps = {n.timestamp for n in old}
     old_times = [t for t in (_when(n.timestamp) for n in old) if t is not None]
     newest_old = max(old_times, default=None)
     fresh = []
@@ -116,7 +129,7 @@ def new_change_notes(old: Sequence[ChangeNote], new: Sequence[ChangeNote]) -> tu
             except TypeError:  # naive vs aware: compare as dates
                 if when.date() <= newest_old.date():
                     continue
-        elif any(n.timestamp == note.timestamp for n in old):
+        elif note.timestamp in old_stamps:
             continue
         fresh.append(note)
     return tuple(fresh)

@@ -30,6 +30,7 @@ from monitor.config.fields import (
 )
 from monitor.config.outputs import FeedFilter, NotifySettings
 from monitor.govuk.urls import host_allowed, normalise_url
+from monitor.limits import PageLimits
 
 DEFAULT_USER_AGENT = (
     "dfe-monitor/0.1 (+https://example.org/dfe-monitor; monitors DfE pupil-data publications;"
@@ -111,6 +112,18 @@ class ExtractSettings(_Table):
     memory_mb: int = Field(1024, ge=64, le=65536, description="memory limit for reading one attachment")
 
 
+class LimitsSettings(_Table):
+    """Hard caps on the work one hostile page or search can cause (see monitor/limits.py)."""
+
+    body_blocks: int = Field(PageLimits.body_blocks, ge=100, le=1_000_000, description="blocks of text (headings, paragraphs, list items, table rows) one page may have; a page with more fails its check unread")
+    attachments: int = Field(PageLimits.attachments, ge=1, le=10_000, description="attachments one page may list; a page listing more fails its check and none of its files is downloaded")
+    diff_work: int = Field(PageLimits.diff_work, ge=1_000_000, le=10_000_000_000, description="comparison steps for one page's text (about 1 s per 100 million); past it the text is compared as a set of paragraphs, with a note")
+    new_targets: int = Field(PageLimits.new_targets, ge=1, le=SEARCH_API_MAX_RESULTS, description="new targets one [[discover]] entry adds per run after its first, silent run (which tracks up to max_results); the rest come in later runs")
+
+    def page_limits(self) -> PageLimits:
+        return PageLimits(body_blocks=self.body_blocks, attachments=self.attachments, diff_work=self.diff_work, new_targets=self.new_targets)
+
+
 class Target(_Table):
     """A page watched because config.toml names it."""
 
@@ -148,6 +161,7 @@ class Config(_Table):
     health: HealthSettings = Field(default_factory=HealthSettings, description="when a failing or vanished page is reported")
     alerts: AlertsSettings = Field(default_factory=AlertsSettings, description="what makes a change high priority")
     extract: ExtractSettings = Field(default_factory=ExtractSettings, description="limits for reading attachments")
+    limits: LimitsSettings = Field(default_factory=LimitsSettings, description="caps on the work one page or search can cause")
     notify: NotifySettings = Field(default_factory=NotifySettings, description="alerts by e-mail and through Apprise")
     targets: tuple[Target, ...] = Field((), strict=False, description="pages to watch ([[targets]])")
     discover: tuple[Discover, ...] = Field((), strict=False, description="searches for pages to watch ([[discover]])")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from monitor.record.result import RunResult, read_result_line
+from monitor.text import printable
 from spiders.settings import HARD_STOP_SECONDS
 
 log = logging.getLogger("dfe-monitor.schedule")
@@ -161,7 +162,7 @@ def _pump(stream: IO[str] | None, keep: deque[str], echo: IO[str] | None) -> thr
                 keep.append(line.rstrip("\n"))
                 if echo is not None:
                     with suppress(OSError, ValueError):
-                        echo.write(line)
+                        echo.write(printable(line.rstrip("\n")) + "\n")
                         echo.flush()
 
     thread = threading.Thread(target=read, daemon=True, name="child-output")

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from types import FrameType
+from typing import Any
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -265,16 +266,24 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 @contextmanager
 def _daemon_logging(verbose: int) -> Iterator[None]:
     """The daemon's own lines go to stderr at INFO even without --verbose (they are its log),
-    through the same handler and format as everything else (``--log-format``)."""
-    if not logging.getLogger().handlers:
+    through the same handler and format as everything else (``--log-format``): the root's
+    handler, whose formatter makes every line printable, is the daemon logger's own while it
+    runs."""
+    root = logging.getLogger()
+    if not root.handlers:
         configure_logging(verbose)
     always_show(log.name)
+    previous: dict[str, Any] = {"handlers": log.handlers[:], "propagate": log.propagate}
+    log.handlers[:] = root.handlers
+    log.propagate = False
     refusals = _DropRefusals()
     logging.getLogger("apscheduler.scheduler").addFilter(refusals)
     try:
         yield
     finally:
         logging.getLogger("apscheduler.scheduler").removeFilter(refusals)
+        log.handlers[:] = previous["handlers"]
+        log.propagate = previous["propagate"]
 
 
 class _DropRefusals(logging.Filter):

@@ -20,6 +20,7 @@ from pathlib import Path
 from monitor.demo.mailbox import Mailbox
 from monitor.demo.server import FixtureServer
 from monitor.errors import EXIT_OK, MonitorError
+from monitor.text import printable
 
 HERE = Path(__file__).parent
 SITE = HERE / "site"
@@ -60,7 +61,7 @@ def run_demo(folder: Path, *, verbose: int = 0, serve: bool = False) -> int:
     try:
         with FixtureServer(SITE, "before") as server:
             config = write_demo_config(folder, server.url, mailbox.port)
-            print(f"Demo site (a GOV.UK stand-in) serving at {server.url}; a demo mail server on 127.0.0.1:{mailbox.port}")
+            print(printable(f"Demo site (a GOV.UK stand-in) serving at {server.url}; a demo mail server on 127.0.0.1:{mailbox.port}"))
             print("\n1. First run: the 'before' state. Every page is recorded as a baseline, not a change.")
             _step(config, verbose, "first")
             server.set_state("after")
@@ -104,28 +105,33 @@ def _report(folder: Path, config: Path, mailbox: Mailbox) -> None:
         if record["priority"] == "high":
             flags.append("high priority: " + ", ".join(record["terms"]))
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
-        print(f"  - {record['kind']:<9} {record['title']}{suffix}")
+        print(printable(f"  - {record['kind']:<9} {record['title']}{suffix}"))
     print(f"\nE-mails received by the demo mail server ({len(mailbox.messages())}, one per high-priority change):")
     for path in mailbox.messages():
         subject = " ".join(str(email.message_from_bytes(path.read_bytes(), policy=email.policy.default)["Subject"]).split())
-        print(f"  - {path.relative_to(folder)}: {subject}")
+        print(printable(f"  - {path.relative_to(folder)}: {subject}"))
     feeds = sorted(p.name for p in folder.glob("*.atom"))
-    print(f"\nAtom feeds:     {folder} / {', '.join(feeds)}")
-    print(f"Change pages:   {folder / 'pages' / 'index.html'}")
-    print(f"Database:       {folder / 'monitor.db'}")
-    print(f"Configuration:  {config}")
-    print(f"Try: dfe-monitor serve --config {config}   (then open http://127.0.0.1:8080/)")
+    print()
+    print(printable(f"Atom feeds:     {folder} / {', '.join(feeds)}"))
+    print(printable(f"Change pages:   {folder / 'pages' / 'index.html'}"))
+    print(printable(f"Database:       {folder / 'monitor.db'}"))
+    print(printable(f"Configuration:  {config}"))
+    print(printable(f"Try: dfe-monitor serve --config {config}   (then open http://127.0.0.1:8080/)"))
 
 
 def _keep_serving(server: FixtureServer, config: Path, mailbox: Mailbox) -> None:
     """Serve the demo site (its 'after' state) and the demo mail server until Ctrl-C, saying what to try."""
-    print(f"\nThe demo site stays up at {server.url} (state: after), and the demo mail server on")
-    print(f"127.0.0.1:{mailbox.port} (messages kept in {mailbox.folder}). Try, in another terminal:")
-    print(f"  dfe-monitor run --config {config}")
-    print(f"  dfe-monitor status --config {config}")
-    print(f"  dfe-monitor notify --test --config {config}")
-    print(f"  dfe-monitor schedule --config {config}          # checks on its cron; Ctrl-C stops it")
-    print(f"  curl '{server.url}/_control/state?name=before'   # switch the site back, then run again")
+    print()
+    for line in (
+        f"The demo site stays up at {server.url} (state: after), and the demo mail server on",
+        f"127.0.0.1:{mailbox.port} (messages kept in {mailbox.folder}). Try, in another terminal:",
+        f"  dfe-monitor run --config {config}",
+        f"  dfe-monitor status --config {config}",
+        f"  dfe-monitor notify --test --config {config}",
+        f"  dfe-monitor schedule --config {config}          # checks on its cron; Ctrl-C stops it",
+        f"  curl '{server.url}/_control/state?name=before'   # switch the site back, then run again",
+    ):
+        print(printable(line))
     print("Press Ctrl-C to stop the site.", flush=True)
     try:
         while True:

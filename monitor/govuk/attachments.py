@@ -35,16 +35,27 @@ _NOT_THE_FILE = ".gem-c-attachment__thumbnail, .attachment-thumb, .thumbnail, .p
 _TYPE = ".gem-c-attachment__metadata abbr, .gem-c-attachment-link__abbr, .type"
 
 
+def _path(url: str) -> str | None:
+    """The address's path, or None for what is not an address at all (``http://[x``)."""
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return None
+
+
 def is_preview(url: str) -> bool:
     """True for the "View online" page of a CSV attachment (``…/file.csv/preview``)."""
-    return urlsplit(url).path.rstrip("/").endswith("/preview")
+    path = _path(url)
+    return path is not None and path.rstrip("/").endswith("/preview")
 
 
 def looks_like_file(url: str) -> bool:
-    """True for attachment URLs that name a file rather than an HTML publication or a preview."""
-    path = urlsplit(url).path.lower()
-    if is_preview(url):
+    """True for attachment URLs that name a file rather than an HTML publication or a preview
+    (an address that cannot be parsed names no file: nothing to download)."""
+    path = _path(url)
+    if path is None or is_preview(url):
         return False
+    path = path.lower()
     return any(part in path for part in ASSET_PATHS) or path.endswith(FILE_SUFFIXES)
 
 
@@ -159,12 +170,15 @@ def _href(link: Element | None, base_url: str) -> str | None:
     href = (link.get("href") or "").strip() if link is not None else ""
     if not href or href.startswith(("#", "mailto:", "tel:", "javascript:")):
         return None
-    url = urljoin(base_url, href)
-    return url if urlsplit(url).scheme in ("http", "https") else None
+    try:
+        url = urljoin(base_url, href)
+        return url if urlsplit(url).scheme in ("http", "https") else None
+    except ValueError:  # an address that cannot be parsed ("http://[x") names no file
+        return None
 
 
 def _on_asset_path(url: str) -> bool:
-    path = urlsplit(url).path.lower()
+    path = (_path(url) or "").lower()
     return any(part in path for part in ASSET_PATHS)
 
 

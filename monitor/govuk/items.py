@@ -18,7 +18,6 @@ both read an item the same way. Every schema DfE publishes in is covered:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,7 @@ from monitor.govuk.attachments import (
     looks_like_file,
 )
 from monitor.govuk.markup import Element, clean_text, parse_html
+from monitor.govuk.shape import check_item, load_json
 from monitor.model import Attachment
 
 # schema_name values that mean "this path no longer holds content".
@@ -66,12 +66,10 @@ class Fragment:
 
 def load_item(body: bytes) -> dict[str, Any]:
     """Parse a Content API answer; anything that is not an item is a suspect fetch."""
-    try:
-        item = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ExtractionError(f"the Content API answer is not valid JSON ({exc})", suspect=True) from None
+    item = load_json(body, "Content API answer")
     if not isinstance(item, dict):
         raise ExtractionError("the Content API answer is not a JSON object", suspect=True)
+    check_item(item)  # every field read below and in the document stage is of the shape read
     schema = item.get("schema_name") or item.get("document_type")
     if schema in GONE_SCHEMAS:
         raise GoneItem(f"the Content API reports the item as {schema}")

@@ -17,9 +17,15 @@ def xml_safe(text: str | None) -> str:
     return _XML_INVALID.sub("", text or "")
 
 
+# Never in a link: controls and white space (XML cannot carry some of them, and a database
+# written before addresses were checked may hold any).
+_NOT_IN_HREF = re.compile("[\x00-\x20\x7f-\x9f\ud800-\udfff\ufffe\uffff\u2028\u2029]")
+
+
 def safe_href(url: str | None) -> str | None:
-    """Only http(s) URLs become links; anything else (javascript:, data:) stays text."""
-    if not url:
+    """Only http(s) URLs become links; anything else (javascript:, data:, an address holding a
+    control character or white space) stays text."""
+    if not url or _NOT_IN_HREF.search(url):
         return None
     try:
         scheme = urlsplit(url).scheme.lower()

@@ -19,6 +19,10 @@ from typing import Any
 
 from monitor.compare.wording import shorten
 from monitor.model import ChangeKind, TargetState
+from monitor.text import clip
+
+# Longest error kept as a target's last_error (and quoted in its `failing` entry).
+MAX_ERROR_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -73,11 +77,13 @@ def after_success(health: Health, note: str | None = None) -> Step:
     if health.state == TargetState.FAILING:
         failures = health.consecutive_failures
         entries = (HealthEntry(ChangeKind.RECOVERED, "working again", f"The page answers normally again after {failures} failed checks in a row."),)
-    return Step(Health(TargetState.OK, last_error=note), entries, was_removed=health.state == TargetState.REMOVED)
+    return Step(Health(TargetState.OK, last_error=clip(note, MAX_ERROR_CHARS) if note is not None else None), entries, was_removed=health.state == TargetState.REMOVED)
 
 
 def after_failure(health: Health, error: str, policy: HealthPolicy) -> Step:
-    """No usable answer this time."""
+    """No usable answer this time. The error is kept to MAX_ERROR_CHARS on one line: upstream
+    chooses much of its text (a 3,000-character file address, a redirect chain)."""
+    error = clip(error, MAX_ERROR_CHARS)
     failures = health.consecutive_failures + 1
     state = health.state  # a new target stays new until it first answers
     entries: tuple[HealthEntry, ...] = ()
@@ -96,6 +102,7 @@ def after_failure(health: Health, error: str, policy: HealthPolicy) -> Step:
 
 def after_gone(health: Health, error: str | None, policy: HealthPolicy) -> Step:
     """The page (or its API item) answered 404/410, or the item is gone."""
+    error = clip(error, MAX_ERROR_CHARS) if error is not None else None
     gone = health.consecutive_gone + 1
     # A `failing` entry stays open until the page answers again (then `recovered` follows).
     state = health.state if health.state in (TargetState.REMOVED, TargetState.FAILING) else TargetState.GONE

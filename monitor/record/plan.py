@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from monitor.config import Config
 from monitor.govuk.pages import CONTENT_SELECTOR
-from monitor.govuk.search import tracked_urls
-from monitor.govuk.urls import api_url_for
+from monitor.govuk.search import new_target_cap, tracked_urls
+from monitor.govuk.urls import api_url_for, canonical_url
 from monitor.model import plan_facts_from_json
 from spiders.items import CrawlPlan, DiscoverPlan, TargetPlan
 from storage import repo
@@ -38,10 +38,14 @@ def build_plan(session: Session, config: Config, only: Sequence[str] | None) -> 
         api = api_url_for(target.fetch_url, base)
         plan = TargetPlan(target_url=target.url, fetch_url=target.fetch_url, api_url=api, selector=selectors.get(target.url, CONTENT_SELECTOR), known_attachments=known, known_parent_api_url=parent_api)
         plans.append(plan)
-        urls.extend(u for u in (api, target.fetch_url, parent_api, *known) if u)
+        urls.extend(_canonical(u) for u in (api, target.fetch_url, parent_api, *known) if u)
     discover = []
     if only is None:
-        discover = [DiscoverPlan(key=d.key, query=d.query, organisation=d.organisation or None, document_type=d.document_type, max_results=d.max_results) for d in config.discover]
+        new_targets = config.limits.new_targets
+        discover = [
+            DiscoverPlan(key=d.key, query=d.query, organisation=d.organisation or None, document_type=d.document_type, max_results=d.max_results, max_new=new_target_cap(d.max_results, new_targets, baseline=not repo.discover_seen(session, d.key)))
+            for d in config.discover
+        ]
     known_urls = frozenset(tracked_urls(u for t in repo.all_targets(session) for u in (t.url, t.fetch_url)))
     return CrawlPlan(
         base_url=base,
@@ -50,4 +54,14 @@ def build_plan(session: Session, config: Config, only: Sequence[str] | None) -> 
         discover=discover,
         known_urls=known_urls,
         validators=repo.validators_for(session, urls),
+        max_tags=config.limits.page_limits().body_tags,
+        max_attachments=config.limits.attachments,
     )
+
+
+def _canonical(url: str) -> str:
+    """The spelling a fetch of ``url`` was stored under (its validators' key)."""
+    try:
+        return canonical_url(url)
+    except (ValueError, UnicodeError):
+        return url

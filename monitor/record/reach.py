@@ -43,9 +43,12 @@ def _reachable(endpoint: tuple[str, int], timeout: float) -> str | None:
 
 def preflight(config: Config) -> None:
     """A first run (no database yet) checks that something can be reached before it creates
-    anything (the lock file included)."""
+    anything (the lock file included). Every run first refuses a lock path it would refuse to
+    open (a symbolic link, a FIFO): that is said at once, whatever the network."""
+    from monitor.lock import run_lock
     from monitor.record.connect import database_exists
 
+    run_lock(config).check()
     if not database_exists(config):
         check_reachable(config)
 

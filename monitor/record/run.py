@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,8 +35,10 @@ from monitor.record.discovery import discover_new
 from monitor.record.plan import build_plan
 from monitor.record.publishing import publish_all
 from monitor.record.reach import preflight
+from monitor.record.repair import repair_fetch_urls
 from monitor.record.result import RunCounts, RunResult
 from monitor.record.versions import Processor, ProcessSettings
+from monitor.text import clip
 from storage import outbox, repo
 from storage.db import Database, DatabaseCorrupt, Session, StorageFailure
 
@@ -58,6 +61,7 @@ def process_settings(config: Config) -> ProcessSettings:
         row_keys={t.url: t.row_key for t in config.targets if t.row_key},
         extract_limits=Limits(timeout_seconds=config.extract.timeout_seconds, memory_bytes=config.extract.memory_mb * 1024 * 1024),
         alerts=alert_policy(config),
+        limits=config.limits.page_limits(),
     )
 
 
@@ -91,6 +95,7 @@ def _run_locked(config: Config, db: Database, only: Sequence[str] | None, now: C
         if aborted:
             log.warning("%d earlier run(s) had been killed before finishing; marked aborted", aborted)
         repo.sync_configured_targets(session, [repo.TargetSpec(t.url, t.name, t.category) for t in config.targets], started)
+        repair_fetch_urls(session, config.govuk.base_url.rstrip("/"), tuple(config.fetch.allowed_hosts))
         run_id = repo.start_run(session, started, os.getpid(), "run" if not only else "run --target")
     result = RunResult(run_id=run_id, status=RunStatus.RUNNING, counts=RunCounts(), feed_path=str(config.feed_path))
     try:
@@ -135,7 +140,7 @@ def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callab
         raise NothingFetched(f"nothing could be fetched ({sink.failures} requests failed; first error: {first}); the database's versions and the feed were left as they were")
     with stop_raises_run_stopped():
         if only is None:
-            discover_new(db, config, run_id, processor, processed_at)
+            _discover(db, config, run_id, processor, processed_at)
         urls = [t.target_url for t in plan.targets] if only is not None else None
         counts = processor.process(urls)
     result.counts = counts
@@ -155,6 +160,20 @@ def _has_open_alerts(db: Database) -> bool:
     """Alerts left from before [notify] was emptied are dropped (and said so) by delivery."""
     with db.read() as session:
         return bool(outbox.open_alerts(session))
+
+
+def _discover(db: Database, config: Config, run_id: int, processor: Processor, now: datetime) -> None:
+    """Discovery, which must never cost the targets their check or the feed its update: what it
+    raises (but damage or a full disk) is one warning line, and the run goes on."""
+    counts = replace(processor.counts, errors=list(processor.counts.errors))
+    try:
+        discover_new(db, config, run_id, processor, now)
+    except (StorageFailure, DatabaseCorrupt, RunStopped):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a surprise in discovery is reported, not fatal
+        processor.counts = counts
+        log.warning("discovery failed (internal error: %s: %s); the targets were checked as usual", type(exc).__name__, clip(str(exc), 200))
+        log.info("discovery failed", exc_info=True)  # the traceback, with --verbose
 
 
 def _finish(db: Database, result: RunResult, status: RunStatus, when: datetime, error: str | None) -> None:

@@ -1,7 +1,8 @@
 """`dfe-monitor status`: what each target's watch looks like now, for a person at a terminal.
 
-It only reads. A database that does not exist yet is not created (``status`` is often the first
-thing someone types after installing): it says "no runs yet" instead. It never touches the run
+It only reads, and opens the database read-only. A database that does not exist yet is not
+created (``status`` is often the first thing someone types after installing): it says "no runs
+yet" instead. It never touches the run
 lock either, so it cannot make a starting cron run exit 75.
 """
 
@@ -20,7 +21,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from monitor.compare.wording import shorten
 from monitor.config import Config
-from monitor.record.connect import database_errors, database_exists, open_database
+from monitor.record.connect import database_errors, open_readonly
+from monitor.text import printable
 from storage import outbox, repo
 from storage.db import Session
 from storage.rows import FetchRow, RunRow, TargetRow
@@ -28,6 +30,7 @@ from storage.rows import FetchRow, RunRow, TargetRow
 RECENT_RUNS = 5
 RECENT_SEARCHES = 200  # search requests looked at for each entry's newest outcome
 NAME_WIDTH = 48
+ERROR_WIDTH = 300
 COUNT_KEYS = ("checked", "changed", "baseline", "failed", "gone", "new", "changes", "alerts_sent", "alerts_failed")
 
 
@@ -80,45 +83,51 @@ class StatusReport:
 
 
 def print_status(config: Config, out: IO[str] | None = None, now: datetime | None = None) -> None:
-    """Print the targets table and the last few runs (times in the schedule's time zone)."""
+    """Print the targets table and the last few runs (times in the schedule's time zone).
+
+    Every line is printed through ``printable``: names and errors come from upstream."""
     out = out if out is not None else sys.stdout
-    now = now if now is not None else datetime.now(UTC)
+    for line in status_lines(config, now if now is not None else datetime.now(UTC)):
+        print(printable(line), file=out)
+
+
+def status_lines(config: Config, now: datetime) -> list[str]:
     zone = ZoneInfo(config.schedule.timezone)
     report = read_status(config, now)
     if report is None or not report.runs:
-        print(f"no runs yet (database: {config.storage.database}); `dfe-monitor run` makes the first", file=out)
-        print(f"next scheduled check: {_time(next_check(config, None, now), zone)} (daemon schedule \"{config.schedule.cron}\")", file=out)
-        return
-    print(f"targets ({len(report.targets)} watched; times in {config.schedule.timezone}):", file=out)
-    for line in format_targets(report.targets, zone):
-        print(f"  {line}", file=out)
+        return [
+            f"no runs yet (database: {config.storage.database}); `dfe-monitor run` makes the first",
+            f"next scheduled check: {_time(next_check(config, None, now), zone)} (daemon schedule \"{config.schedule.cron}\")",
+        ]
+    lines = [f"targets ({len(report.targets)} watched; times in {config.schedule.timezone}):"]
+    lines += [f"  {line}" for line in format_targets(report.targets, zone)]
     if report.inactive:
-        print(f"  ({report.inactive} target(s) no longer in config.toml are kept but not checked)", file=out)
+        lines.append(f"  ({report.inactive} target(s) no longer in config.toml are kept but not checked)")
     for target in report.targets:
         if target.last_error:
-            print(f"  {target.name}: {target.state}: {target.last_error}", file=out)
+            lines.append(f"  {target.name}: {target.state}: {shorten(target.last_error, ERROR_WIDTH)}")
     if report.discover:
-        print("discovery:", file=out)
-        for line in format_discover(report.discover, zone):
-            print(f"  {line}", file=out)
+        lines.append("discovery:")
+        lines += [f"  {line}" for line in format_discover(report.discover, zone)]
     if report.alerts:
-        print(f"alerts (when = {config.notify.when}{', digest' if config.notify.digest else ''}):", file=out)
-        for line in format_alerts(report.alerts):
-            print(f"  {line}", file=out)
-    print(f"last {len(report.runs)} runs:", file=out)
-    for line in format_runs(report.runs, zone):
-        print(f"  {line}", file=out)
+        lines.append(f"alerts (when = {config.notify.when}{', digest' if config.notify.digest else ''}):")
+        lines += [f"  {line}" for line in format_alerts(report.alerts)]
+    lines.append(f"last {len(report.runs)} runs:")
+    lines += [f"  {line}" for line in format_runs(report.runs, zone)]
+    return lines
 
 
 def read_status(config: Config, now: datetime) -> StatusReport | None:
-    """Everything ``print_status`` shows; None when there is no database (or no schema) yet."""
-    if not database_exists(config):
+    """Everything ``print_status`` shows; None when there is no database (or no schema) yet.
+
+    Opened like the research commands open it: read-only (a read-only folder is no obstacle),
+    checked first (damage is exit 65 with the recovery command, never a table read from a
+    broken file), and somebody else's database refused, never written to."""
+    db = open_readonly(config)
+    if db is None:
         return None
-    db = open_database(config, create=False)
     try:
         with database_errors(config, "read"):
-            if not db.has_schema():
-                return None
             with db.read() as session:
                 targets = repo.all_targets(session)
                 runs = repo.last_runs(session, RECENT_RUNS)
@@ -228,7 +237,7 @@ def _alive(pid: int) -> bool:
 def format_targets(targets: list[TargetStatus], zone: ZoneInfo) -> list[str]:
     header = ("NAME", "CATEGORY", "STATE", "LAST SUCCESS", "LAST CHANGE", "FAILS", "NEXT CHECK")
     rows = [
-        (shorten(t.name, NAME_WIDTH), t.category, t.state, _time(t.last_success, zone), _time(t.last_change, zone), str(t.failures), _time(t.next_check, zone))
+        (shorten(printable(t.name), NAME_WIDTH), t.category, t.state, _time(t.last_success, zone), _time(t.last_change, zone), str(t.failures), _time(t.next_check, zone))
         for t in targets
     ]
     return _table(header, rows)
@@ -236,7 +245,7 @@ def format_targets(targets: list[TargetStatus], zone: ZoneInfo) -> list[str]:
 
 def format_discover(entries: list[DiscoverStatus], zone: ZoneInfo) -> list[str]:
     header = ("QUERY", "LAST GOOD SEARCH", "FOUND", "NEWEST SEARCH")
-    rows = [(shorten(d.query, NAME_WIDTH), _time(d.last_search, zone), str(d.found), f"failed: {shorten(d.last_error, 80)}" if d.last_error else "ok") for d in entries]
+    rows = [(shorten(printable(d.query), NAME_WIDTH), _time(d.last_search, zone), str(d.found), f"failed: {shorten(printable(d.last_error), 80)}" if d.last_error else "ok") for d in entries]
     return _table(header, rows)
 
 

@@ -15,10 +15,11 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from monitor.compare.document import ChangeReport, diff_documents
+from monitor.compare.text import DiffBudget
 from monitor.console import NO_PROGRESS, Progress
 from monitor.document.assemble import (
     NORMALISER_VERSION,
@@ -30,7 +31,9 @@ from monitor.document.assemble import (
 )
 from monitor.document.files.extract import EXTRACTOR_VERSION, extract_file
 from monitor.document.files.safety import Limits
+from monitor.errors import RunStopped
 from monitor.govuk.pages import CONTENT_SELECTOR
+from monitor.limits import PageLimits
 from monitor.model import (
     ChangeKind,
     Document,
@@ -45,6 +48,7 @@ from monitor.model import (
 from monitor.notify.policy import AlertPolicy
 from monitor.record.changes import ChangeSpec, store_change
 from monitor.record.health import (
+    MAX_ERROR_CHARS,
     HealthPolicy,
     Step,
     after_failure,
@@ -55,11 +59,13 @@ from monitor.record.health import (
 from monitor.record.report import Tally, outcome, target_line
 from monitor.record.result import RunCounts
 from monitor.research.index import index_version
+from monitor.text import clip
 from storage import repo
-from storage.db import Database, Session
+from storage.db import Database, DatabaseCorrupt, Session, StorageFailure
 from storage.rows import FetchRow, TargetRow, VersionRow
 
-log = logging.getLogger("dfe-monitor.run")
+log = logging.getLogger("dfe-monitor.run")  # one line per target (progress)
+trace = logging.getLogger("dfe-monitor")  # tracebacks of a target's surprise, shown with -v
 
 BodyOf = Callable[[str], bytes]
 StoredBodyOf = Callable[[str], "bytes | None"]
@@ -77,6 +83,7 @@ class ProcessSettings:
     row_keys: dict[str, str] = field(default_factory=dict)  # target url -> row key column
     extract_limits: Limits = Limits()
     alerts: AlertPolicy = AlertPolicy()
+    limits: PageLimits = PageLimits()
 
     @property
     def health(self) -> HealthPolicy:
@@ -124,13 +131,20 @@ class Processor:
         self.progress.stage("reading", len(targets))
         for target in targets:
             started, before = time.monotonic(), Tally.of(self.counts)
-            fetches = [fetch_view(f) for f in rows[target.url]]
-            if target.captures_key is not None and target.state == TargetState.OK and target.captures_key == captures_key(fetches, self._context(target)):
-                self.counts.checked += 1
-                self.counts.unchanged += 1
-                unchanged.append(target.id)
-            else:
-                self.process_target(target.id, fetches)
+            counts = replace(self.counts, errors=list(self.counts.errors))
+            try:
+                fetches = [fetch_view(f) for f in rows[target.url]]
+                if target.captures_key is not None and target.state == TargetState.OK and target.captures_key == captures_key(fetches, self._context(target)):
+                    self.counts.checked += 1
+                    self.counts.unchanged += 1
+                    unchanged.append(target.id)
+                else:
+                    self.process_target(target.id, fetches)
+            except (StorageFailure, DatabaseCorrupt, RunStopped):
+                raise  # the database itself, or a stop: the run cannot go on, and run_once says so
+            except Exception as exc:  # noqa: BLE001 - one target's surprise must not stop the others or the feed
+                self.counts = counts
+                self._failed_unexpectedly(target, exc)
             log.info("%s", target_line(target.name, outcome(before, self.counts), rows[target.url], time.monotonic() - started))
             self.progress.advance()
         if unchanged:
@@ -165,7 +179,7 @@ class Processor:
             settled = outcome.kind == OutcomeKind.OK and not outcome.file_errors
             repo.update_target(session, target.id, captures_key=captures_key(fetches, ctx) if settled else None)
             if outcome.kind == OutcomeKind.FAILED:
-                error = outcome.error or "unknown error"
+                error = clip(outcome.error or "unknown error", MAX_ERROR_CHARS)
                 self.counts.failed += 1
                 self.counts.errors.append(f"{target.name}: {error}")
                 self._apply(session, target, after_failure(health, error, self.settings.health), success=False)
@@ -184,6 +198,20 @@ class Processor:
                 main = next((f.fetch_id for f in fetches if f.role in (FetchRole.API, FetchRole.PAGE) and f.has_body), None)
                 self._ok(session, target, outcome, previous, files, main, restored=step.was_removed)
 
+    def _failed_unexpectedly(self, target: TargetRow, exc: Exception) -> None:
+        """Whatever went wrong reading one target (its own transaction was rolled back) is a
+        failed check of that target, with one line saying what, counted towards ``failing``."""
+        error = f"internal error while reading this target ({type(exc).__name__}: {clip(str(exc), 200)})"
+        trace.info("%s: %s", target.name, error, exc_info=True)  # the traceback, with --verbose
+        self.counts.checked += 1
+        self.counts.failed += 1
+        self.counts.errors.append(f"{target.name}: {error}")
+        with self.db.write() as session:
+            row = repo.get_target(session, target.id)
+            health = health_of(row.state, row.consecutive_failures, row.consecutive_gone, row.last_error)
+            repo.update_target(session, row.id, captures_key=None)
+            self._apply(session, row, after_failure(health, error, self.settings.health), success=False)
+
     def _context(self, target: TargetRow) -> TargetContext:
         return TargetContext(
             target_url=target.url,
@@ -192,6 +220,7 @@ class Processor:
             allowed_hosts=self.settings.allowed_hosts,
             selector=self.settings.selectors.get(target.url, CONTENT_SELECTOR),
             gone_after=self.settings.gone_after,
+            limits=self.settings.limits,
         )
 
     def _gone_streak(self, session: Session, run_id: int) -> GoneStreak:
@@ -234,7 +263,7 @@ class Processor:
         if previous is None or latest is None:
             self.counts.baseline += 1
             return
-        report = diff_documents(previous, document, files, terms=self.settings.terms, row_key=self.settings.row_keys.get(target.url), file_redirects=outcome.file_redirects)
+        report = diff_documents(previous, document, files, terms=self.settings.terms, row_key=self.settings.row_keys.get(target.url), file_redirects=outcome.file_redirects, budget=DiffBudget(self.settings.limits.diff_work))
         if report is None:
             if restored:
                 self._add(session, target, ChangeSpec(ChangeKind.RESTORED, "back on GOV.UK", "The page answers again."))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import EXIT_OK, UsageError
+from monitor.text import json_printable, printable
 
 Handler = Callable[[argparse.Namespace, int], int]
 
@@ -66,7 +67,13 @@ def _config(args: argparse.Namespace) -> Any:
 
 def _print_json(records: Iterable[dict[str, Any]]) -> None:
     for record in records:
-        print(json.dumps(record, ensure_ascii=False))
+        print(json_printable(json.dumps(record, ensure_ascii=False)))
+
+
+def _print_lines(lines: Iterable[str]) -> None:
+    """Each line as a terminal shows it: upstream's control characters as visible escapes."""
+    for line in lines:
+        print(printable(line))
 
 
 def _reading(args: argparse.Namespace, work: Callable[[Any, Any], int]) -> int:
@@ -110,11 +117,11 @@ def cmd_changes(args: argparse.Namespace, verbose: int) -> int:
         db.dispose()
     for record in records:
         if args.json:
-            print(json.dumps(record, ensure_ascii=False))
+            print(json_printable(json.dumps(record, ensure_ascii=False)))
         else:
             flag = " [silent edit]" if record["silent_edit"] else ""
             flag += " [high priority]" if record["priority"] == "high" else ""
-            print(f"{record['id']:>5}  {record['detected_at']}  {record['kind']:<9} {record['title']}{flag}")
+            print(printable(f"{record['id']:>5}  {record['detected_at']}  {record['kind']:<9} {record['title']}{flag}"))
     return EXIT_OK
 
 
@@ -129,7 +136,7 @@ def cmd_show(args: argparse.Namespace, verbose: int) -> int:
         if args.json:
             _print_json([record])
         else:
-            print("\n".join(show_lines(record)))
+            _print_lines(show_lines(record))
         return EXIT_OK
 
     return _reading(args, work)
@@ -143,7 +150,7 @@ def cmd_history(args: argparse.Namespace, verbose: int) -> int:
         if args.json:
             _print_json(records)
         else:
-            print("\n".join(history_lines(records)))
+            _print_lines(history_lines(records))
         return EXIT_OK
 
     return _reading(args, work)
@@ -165,8 +172,8 @@ def cmd_diff(args: argparse.Namespace, verbose: int) -> int:
             return EXIT_OK
         from monitor.research.derive import DetailRow
 
-        print(f"{result['target']}: version {first} ({result['from_captured_at']}) -> version {second} ({result['to_captured_at']}): {result['headline']}")
-        print("\n".join(detail_lines([DetailRow(**row) for row in result["changes"]])))
+        _print_lines([f"{result['target']}: version {first} ({result['from_captured_at']}) -> version {second} ({result['to_captured_at']}): {result['headline']}"])
+        _print_lines(detail_lines([DetailRow(**row) for row in result["changes"]]))
         return EXIT_OK
 
     return _reading(args, work)
@@ -189,7 +196,7 @@ def cmd_search(args: argparse.Namespace, verbose: int) -> int:
         if args.json:
             _print_json(records)
         else:
-            print("\n".join(search_lines(records)) if records else f"nothing found for {args.text!r}")
+            _print_lines(search_lines(records) if records else [f"nothing found for {args.text!r}"])
         return EXIT_OK
 
     return _reading(args, work)
@@ -207,7 +214,7 @@ def cmd_export(args: argparse.Namespace, verbose: int) -> int:
     def work(config: Any, db: Any) -> int:
         count = export(db, args.export_format, output, config_path=config.path, since=since)
         what = "captures" if args.export_format == "warc" else "changes"
-        print(f"{output}: {count} {what}")
+        _print_lines([f"{output}: {count} {what}"])
         return EXIT_OK
 
     return _reading(args, work)
@@ -227,7 +234,7 @@ def cmd_reindex(args: argparse.Namespace, verbose: int) -> int:
                 result = reindex(config, db, utcnow())
         finally:
             db.dispose()
-    print(result.summary_line())
+    _print_lines([result.summary_line()])
     return EXIT_OK
 
 

@@ -26,6 +26,7 @@ from monitor.record.connect import open_readonly
 from monitor.record.publishing import feed_specs
 from monitor.serve.api import changes_json
 from monitor.serve.files import Published, Refused, content_type
+from monitor.text import printable
 from storage.db import Database
 
 log = logging.getLogger("dfe-monitor")
@@ -170,7 +171,7 @@ def serve(config: Config, *, host: str, port: int) -> int:
     """Serve until Ctrl-C or SIGTERM."""
     server, app = make_server(config, host, port)
     bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
-    print(f"serving on http://{bound_host!s}:{bound_port}/ — pages at {app.home}, changes as JSON at /api/changes (Ctrl-C stops)", flush=True)
+    print(printable(f"serving on http://{bound_host!s}:{bound_port}/ — pages at {app.home}, changes as JSON at /api/changes (Ctrl-C stops)"), flush=True)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

@@ -22,7 +22,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
@@ -102,7 +102,8 @@ class SyncCrawl:
             meta["dfe_retry_note"] = f"gave up after {attempt} retries (HTTP {status})"
         final = request.replace(url=url, meta=meta) if url != request.url else request.replace(meta=meta)
         kind = HtmlResponse if "html" in headers.get("content-type", "") else TextResponse if _is_text(headers) else Response
-        return kind(url=url, status=status, headers=headers, body=body, request=final)
+        # Scrapy's HTTP handler answers under the address without its fragment (never sent)
+        return kind(url=urldefrag(final.url)[0], status=status, headers=headers, body=body, request=final)
 
     def _get(self, url: str, request: Request, stats: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(url)
