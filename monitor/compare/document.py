@@ -20,6 +20,7 @@ from monitor.compare.report import ChangeReport, FactChange
 from monitor.compare.terms import changed_text, find_terms, removed_file_text
 from monitor.compare.text import DiffBudget
 from monitor.compare.wording import describe, sentence
+from monitor.limits import PageLimits
 from monitor.model import ChangeNote, Document, FileContent
 
 # Facts GOV.UK states itself when the department acts (a cancellation is announced on the page,
@@ -27,7 +28,7 @@ from monitor.model import ChangeNote, Document, FileContent
 STATED_FACTS = frozenset({"Status", "Cancellation reason", "Cancelled on"})
 # Comparison work allowed for one document's text (limits.diff_work's default): far above any
 # real edit of a 20,000-block page, a few seconds at most for a hostile one.
-DIFF_WORK = 50_000_000
+DIFF_WORK = PageLimits.diff_work
 
 
 def diff_documents(
