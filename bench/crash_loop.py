@@ -36,7 +36,7 @@ from tests_network_guard import install  # noqa: E402
 
 install()
 
-from faults import CrashTrial, crash_loop  # noqa: E402
+from support.faults import CrashTrial, crash_loop  # noqa: E402
 
 
 def show(trial: CrashTrial) -> None:

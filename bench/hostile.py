@@ -34,7 +34,7 @@ from tests_network_guard import install  # noqa: E402
 
 install()
 
-from sitebuilder import Site, State, config_text  # noqa: E402
+from support.sitebuilder import Site, State, config_text  # noqa: E402
 
 from monitor.demo.server import Fault, FixtureServer  # noqa: E402
 

@@ -9,7 +9,7 @@ the site between two states, so every run has six changes to store when it is ki
 from __future__ import annotations
 
 import pytest
-from faults import crash_loop
+from support.faults import crash_loop
 
 TRIALS = 5
 
@@ -37,7 +37,7 @@ def test_a_killed_run_leaves_nothing_behind_outside_its_folders(tmp_path):
     import subprocess
     import sys
 
-    from faults import PRIVACY, scenario, wait_for
+    from support.faults import PRIVACY, scenario, wait_for
 
     from monitor.demo.server import Fault
 

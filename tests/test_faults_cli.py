@@ -12,7 +12,7 @@ import sqlite3
 import time
 
 import pytest
-from faults import feed_ids, monitor, scenario, stderr_lines
+from support.faults import feed_ids, monitor, scenario, stderr_lines
 
 GOOD = """\
 [storage]

@@ -1,7 +1,7 @@
 """Content faults: noise never becomes a change, hostile pages and files never become live
 markup or a stuck run, and a huge change still makes a small, valid feed entry.
 
-Each test builds its own small site (tests/faults.py, tests/sitebuilder.py) in a "before" and an
+Each test builds its own small site (tests/support/faults.py, tests/support/sitebuilder.py) in a "before" and an
 "after" state and runs `dfe-monitor run` as a child process against it.
 """
 
@@ -15,7 +15,7 @@ import sys
 import time
 
 import pytest
-from faults import (
+from support.faults import (
     HTML_ONLY,
     PRIVACY,
     build_standard_state,
@@ -25,7 +25,7 @@ from faults import (
     live_markup,
     scenario,
 )
-from sitebuilder import Site, attachment
+from support.sitebuilder import Site, attachment
 
 from monitor.demo.server import Fault
 
@@ -260,7 +260,7 @@ def test_wrong_content_types_and_charsets_are_decided_the_same_way_every_run(tmp
     assert s.count("versions") == 3
     assert s.changes() == []
     document = s.sql("SELECT v.document_sha256 FROM versions v JOIN targets t ON t.id = v.target_id WHERE t.name = 'Pupil data guidance (HTML only)'")[0][0]
-    from faults import blob
+    from support.faults import blob
 
     assert "Données: café, naïve — £5 for “each” pupil’s record; 学校." in blob(s.database, document).decode()
 

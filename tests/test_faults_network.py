@@ -1,7 +1,7 @@
 """Network faults: whatever the network or GOV.UK's CDN does, no change is invented and nothing
 stored is lost.
 
-One baseline run of the standard site (tests/faults.py) is shared: each test forks its database
+One baseline run of the standard site (tests/support/faults.py) is shared: each test forks its database
 and feed, makes the fixture server misbehave, runs `dfe-monitor run` as a child process, and
 reads the outcome back from the exit code, stdout/stderr and the runs/fetches/versions/changes
 tables. Configs use `timeout_seconds = 5`, `retries = 1`, `backoff_seconds = 0.1` unless a test
@@ -14,7 +14,7 @@ import json
 import time
 
 import pytest
-from faults import (
+from support.faults import (
     CSV_PATH,
     HTML_ONLY,
     PRIVACY,

@@ -10,7 +10,7 @@ must pass its integrity check, and the feed and change pages must hold no live m
 from __future__ import annotations
 
 import pytest
-from faults import (
+from support.faults import (
     CSV_PATH,
     HTML_ONLY,
     PRIVACY,

@@ -18,7 +18,7 @@ import shutil
 import sqlite3
 
 import pytest
-from faults import (
+from support.faults import (
     build_standard_state,
     namespaces_available,
     query_db,
@@ -83,7 +83,7 @@ def test_disk_full_via_sqlite_page_limit_clear_message_exit_74_old_feed_kept(s):
     before = s.snapshot()
     pages = query_db(s.database, "PRAGMA page_count")[0][0]
     env = {**os.environ, MAX_PAGE_COUNT_ENV: str(pages + 3)}
-    from faults import monitor
+    from support.faults import monitor
 
     result = monitor(s.config, "run", env=env)
     assert result.returncode == 74, result.stderr
@@ -108,7 +108,7 @@ def test_disk_full_via_sqlite_page_limit_clear_message_exit_74_old_feed_kept(s):
 
 def test_disk_full_is_recorded_in_the_runs_table_as_a_storage_failure_not_a_bug(s):
     pages = query_db(s.database, "PRAGMA page_count")[0][0]
-    from faults import monitor
+    from support.faults import monitor
 
     monitor(s.config, "run", env={**os.environ, MAX_PAGE_COUNT_ENV: str(pages + 3)})
     errors = [error for (error,) in s.sql("SELECT error FROM runs WHERE id = 3")]

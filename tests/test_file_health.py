@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from govuk_items import load, localised
-from sitebuilder import Site, config_text, read_changes
 from support.inprocess import in_process_crawls, run_cli
+from support.sitebuilder import Site, config_text, read_changes
 
 from monitor.config import load_config
 from monitor.demo.server import Fault, FixtureServer

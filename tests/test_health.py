@@ -13,8 +13,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sitebuilder import Site, config_text
 from support.inprocess import Completed, in_process_crawls, run_cli
+from support.sitebuilder import Site, config_text
 
 from monitor.demo.server import Fault, FixtureServer
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from faults import namespaces_available
+from support.faults import namespaces_available
 from support.hostile import NAMES, Hostile
 from support.inprocess import run_cli
 

@@ -148,7 +148,7 @@ def test_an_unforeseen_error_in_discovery_does_not_stop_the_targets_or_the_feed(
 def test_in_a_real_crawl_bad_items_print_no_traceback_and_no_target_drops_out(tmp_path: Path) -> None:
     """Scrapy itself (a child process): a callback that raised used to print a 70-line traceback
     and leave the target out of the run, uncounted. Several bad items at once."""
-    from faults import REGISTER, TARGETS, scenario
+    from support.faults import REGISTER, TARGETS, scenario
 
     with scenario(tmp_path) as s:
         s.run()

@@ -71,8 +71,8 @@ def test_last_error_stays_short_whatever_the_address(hostile: Hostile) -> None:
 
 def test_in_a_real_crawl_respelled_file_addresses_are_matched(tmp_path: Path) -> None:
     """Scrapy itself (a child process), with every re-spelling at once."""
-    from faults import REGISTER, scenario
-    from sitebuilder import attachment as site_attachment
+    from support.faults import REGISTER, scenario
+    from support.sitebuilder import attachment as site_attachment
 
     with scenario(tmp_path) as s:
         state = s.site.state("before")

@@ -8,8 +8,8 @@ run marks the target unchanged without assembling, extracting or diffing anythin
 from __future__ import annotations
 
 import pytest
-from sitebuilder import Site, attachment, config_text
 from support.inprocess import in_process_crawls, run_cli
+from support.sitebuilder import Site, attachment, config_text
 
 from monitor.demo.server import FixtureServer
 from monitor.record import versions

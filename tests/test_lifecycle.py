@@ -9,8 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sitebuilder import Site, attachment, config_text, read_changes
 from support.inprocess import Completed, in_process_crawls, run_cli
+from support.sitebuilder import Site, attachment, config_text, read_changes
 
 from monitor.demo.server import FixtureServer
 

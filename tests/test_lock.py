@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sitebuilder import Site, config_text
+from support.sitebuilder import Site, config_text
 
 from monitor.demo.server import Fault, FixtureServer
 from monitor.errors import EXIT_LOCKED, LockHeld

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from sitebuilder import Site, attachment, config_text, read_changes
+from support.sitebuilder import Site, attachment, config_text, read_changes
 
 from monitor.demo.server import FixtureServer
 

@@ -19,8 +19,8 @@ import termios
 import time
 
 import pytest
-from sitebuilder import Site, config_text
 from support.inprocess import in_process_crawls, run_cli
+from support.sitebuilder import Site, config_text
 
 from monitor.demo.server import Fault, FixtureServer
 from monitor.lock import run_lock

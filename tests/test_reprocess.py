@@ -7,8 +7,8 @@ import json
 import sqlite3
 import zlib
 
-from sitebuilder import Site, config_text, read_changes
 from support.inprocess import in_process_crawls, run_cli
+from support.sitebuilder import Site, config_text, read_changes
 
 from monitor.demo.server import FixtureServer
 from monitor.document.assemble import NORMALISER_VERSION

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sitebuilder import Site, config_text, read_changes
 from support.inprocess import in_process_crawls, run_cli
+from support.sitebuilder import Site, config_text, read_changes
 
 from monitor.demo.server import FixtureServer
 

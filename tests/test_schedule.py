@@ -24,7 +24,7 @@ import pytest
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sitebuilder import Site, config_text
+from support.sitebuilder import Site, config_text
 
 from monitor.cli import build_parser
 from monitor.config import load_config

@@ -12,12 +12,12 @@ from types import SimpleNamespace
 
 import pytest
 import scrapy
-from faults import config_for, query_db
 from scrapy import Request
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.utils._download_handlers import get_maxsize_msg
+from support.faults import config_for, query_db
 from twisted.internet.defer import Deferred
 
 from monitor.errors import EXIT_SOFTWARE, ScrapyMismatch

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sitebuilder import Site, config_text
+from support.sitebuilder import Site, config_text
 
 from monitor.config import load_config
 from monitor.demo.server import FixtureServer

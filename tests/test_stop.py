@@ -14,7 +14,7 @@ import subprocess
 import time
 
 import pytest
-from faults import PRIVACY, scenario, start_monitor, stderr_lines, wait_for
+from support.faults import PRIVACY, scenario, start_monitor, stderr_lines, wait_for
 
 from monitor.demo.server import Fault
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sitebuilder import Site, State, config_text
 
 from monitor.demo import server as demo_server
 from monitor.demo.server import Fault, FixtureServer
 from support.inprocess import Completed, in_process_crawls, run_cli
+from support.sitebuilder import Site, State, config_text
 
 A = "/government/publications/privacy-information-pupils"
 B = "/government/publications/pupil-data-register"

@@ -1,6 +1,6 @@
 """Scenario helpers for the fault-injection tests (tests/test_faults_*.py, tests/test_crash.py).
 
-A :class:`Scenario` is a small GOV.UK-shaped site (tests/sitebuilder.py) served by the fixture
+A :class:`Scenario` is a small GOV.UK-shaped site (tests/support/sitebuilder.py) served by the fixture
 server, a config.toml pointing at it, and `dfe-monitor` run as a child process — one process per
 run, because Twisted's reactor cannot be restarted. Everything a test asserts is read back the
 way a person would: exit codes, stderr lines, `dfe-monitor changes --json`, and the database's
@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitebuilder import Site, State, attachment
-
 from monitor.demo.server import FixtureServer, RequestRecord
+from support.sitebuilder import Site, State, attachment
 
 REGISTER = "/government/publications/pupil-data-register"
 PRIVACY = "/government/publications/privacy-information-pupils"
@@ -506,7 +505,7 @@ def crash_loop(folder: Path, trials: int, seed: int = 1, report: Callable[[Crash
 
 # -- hostile files -----------------------------------------------------------------------------
 
-FILES = Path(__file__).parent / "fixtures" / "files"
+FILES = Path(__file__).parent.parent / "fixtures" / "files"
 ODS = "application/vnd.oasis.opendocument.spreadsheet"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
