@@ -284,6 +284,15 @@ def get_extraction(session: Session, sha: str, version: int) -> ExtractionRow | 
     return row_of(ExtractionRow, extraction) if extraction is not None else None
 
 
+def shas_without_extraction(session: Session, shas: Sequence[str], version: int) -> list[str]:
+    """Those of ``shas`` (in their order) that have no extraction at ``version`` yet."""
+    done: set[str] = set()
+    for start in range(0, len(shas), 500):
+        chunk = shas[start : start + 500]
+        done.update(session.scalars(select(Extraction.sha256).where(Extraction.sha256.in_(chunk), Extraction.extractor_version == version)))
+    return [sha for sha in shas if sha not in done]
+
+
 def put_extraction(session: Session, sha: str, version: int, fmt: str, error: str | None, content_json: bytes | None, now: datetime) -> ExtractionRow:
     content_sha = put_blob(session, content_json, now) if content_json is not None else None
     existing = session.get(Extraction, (sha, version))

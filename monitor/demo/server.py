@@ -169,11 +169,11 @@ class _Handler(FaultResponses):
         raw = file.read_bytes()
         content_type = CONTENT_TYPES.get(file.suffix, "application/octet-stream")
         headers: dict[str, str] = {}
-        if file.suffix in TEXT_SUFFIXES:
-            text = raw.decode("utf-8")
+        text = _utf8(raw) if file.suffix in TEXT_SUFFIXES else None
+        if text is not None:
             stable = not any(p in text for p in RANDOM_PLACEHOLDERS)
             body = self._fill(text, shuffle=file.suffix == ".json").encode("utf-8")
-        else:
+        else:  # a binary file, or text in another encoding (a Windows-1252 CSV): served as it is
             stable, body = True, raw
         if stable:
             etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
@@ -288,6 +288,13 @@ def matching(results: list[Any], q: str) -> list[Any]:
         if all(word in haystack for word in words):
             found.append(result)
     return found
+
+
+def _utf8(raw: bytes) -> str | None:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _resolve(root: Path, path: str) -> Path | None:

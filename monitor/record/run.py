@@ -28,6 +28,7 @@ from monitor.errors import (
 from monitor.lock import run_lock
 from monitor.model import RunStatus
 from monitor.notify.policy import AlertPolicy, policy_of
+from monitor.record.ahead import readers
 from monitor.record.alerts import deliver_alerts
 from monitor.record.connect import database_errors, open_database
 from monitor.record.crawl import StorageSink, crawl
@@ -134,7 +135,7 @@ def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callab
         raise RunStopped(f"the run was stopped ({stats.get('finish_reason')}) before the crawl finished; nothing was processed and the feed was left as it was")
 
     processed_at = now()
-    processor = Processor(db, process_settings(config), run_id, processed_at, progress=progress)
+    processor = Processor(db, process_settings(config), run_id, processed_at, progress=progress, readers=readers())
     if not sink.successes:
         first = sink.first_error or "no request got an answer"
         raise NothingFetched(f"nothing could be fetched ({sink.failures} requests failed; first error: {first}); the database's versions and the feed were left as they were")
