@@ -336,9 +336,28 @@ def add_change(session: Session, *, feed_id_for: Callable[[int], str], **fields:
     return row_of(ChangeRow, change)
 
 
-def list_changes(session: Session, *, newest_first: bool = False, limit: int | None = None) -> list[tuple[ChangeRow, TargetRow]]:
+def list_changes(
+    session: Session,
+    *,
+    newest_first: bool = False,
+    limit: int | None = None,
+    categories: Sequence[str] = (),
+    priority: str | None = None,
+    silent_only: bool = False,
+    kinds: Sequence[str] | None = None,
+) -> list[tuple[ChangeRow, TargetRow]]:
+    """Changes with their targets, oldest (or newest) first; the filters are a feed's: empty
+    ``categories`` and ``kinds=None`` keep every category and kind."""
     order = (Change.detected_at.desc(), Change.id.desc()) if newest_first else (Change.detected_at, Change.id)
     query = select(Change, Target).join(Target, Change.target_id == Target.id).order_by(*order)
+    if categories:
+        query = query.where(Target.category.in_(list(categories)))
+    if priority is not None:
+        query = query.where(Change.priority == priority)
+    if silent_only:
+        query = query.where(Change.silent_edit.is_(True))
+    if kinds is not None:
+        query = query.where(Change.kind.in_(list(kinds)))
     if limit is not None:
         query = query.limit(limit)
     return [(row_of(ChangeRow, row[0]), row_of(TargetRow, row[1])) for row in session.execute(query)]

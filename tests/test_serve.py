@@ -21,6 +21,7 @@ def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("serve")
     config_path, _ = demo_history(folder)
     (folder / "secret.txt").write_text("not published")
+    (folder / "pages" / ".hidden.html").write_text("not published")  # e.g. an editor's or a writer's temp file
     os.symlink(folder / "monitor.db", folder / "pages" / "link-to-db.html")
     os.symlink(folder / "secret.txt", folder / "pages" / "link-to-secret.txt")
     server, app = make_server(load_config(config_path), "127.0.0.1", 0)
@@ -103,6 +104,7 @@ def test_only_get_and_head(site, method):
         "/monitor.db", "/config.toml", "/secret.txt", "/pages/../monitor.db", "/pages/%2e%2e/monitor.db",
         "/pages/%2E%2E/config.toml", "/pages/..%2fmonitor.db", "/pages/..%5cmonitor.db", "/%2e%2e/%2e%2e/etc/passwd",
         "/pages/link-to-db.html", "/pages/link-to-secret.txt", "/pages/%00index.html", "/etc/passwd", "/pages/nope.html",
+        "/pages/.hidden.html", "/pages/%2ehidden.html", "/.feed.atom.render-cache.json",
     ],
 )  # fmt: skip
 def test_nothing_outside_the_published_files(site, path):

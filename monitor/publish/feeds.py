@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from monitor.publish.atom import SUBTITLE, build_feed, write_feed
+from monitor.publish.cache import RenderCache
 from monitor.publish.entries import FeedEntry, render_entry_html
 
 
@@ -64,14 +65,13 @@ def select(spec: FeedSpec, newest_first: Sequence[FeedEntry], max_entries: int) 
     return kept
 
 
-def build_all(specs: Sequence[FeedSpec], newest_first: Sequence[FeedEntry], *, max_entries: int, now: datetime) -> list[tuple[FeedSpec, bytes, int]]:
-    """Every feed built (and so checked by feedgen) before any is written."""
-    rendered: dict[str, str] = {}
+def build_all(specs: Sequence[FeedSpec], newest_first: Sequence[FeedEntry], *, max_entries: int, now: datetime, cache: RenderCache | None = None) -> list[tuple[FeedSpec, bytes, int]]:
+    """Every feed built (and so checked by feedgen) before any is written; an entry in several
+    feeds is rendered once (and not at all when ``cache`` has it from an earlier publish)."""
+    renderings = cache if cache is not None else RenderCache(None)
 
     def html_of(entry: FeedEntry) -> str:
-        if entry.feed_id not in rendered:
-            rendered[entry.feed_id] = render_entry_html(entry)
-        return rendered[entry.feed_id]
+        return renderings.html("entry", entry, lambda: render_entry_html(entry))
 
     built = []
     for spec in specs:

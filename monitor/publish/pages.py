@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from monitor.publish.cache import RenderCache
 from monitor.publish.diffview import PAGE, link
 from monitor.publish.entries import OGL_NOTICE, FeedEntry, entry_view
 from monitor.publish.files import write_atomically
@@ -155,11 +157,13 @@ def _sources(entry: FeedEntry) -> dict[str, Any]:
     }
 
 
-def write_pages(folder: Path, entries: Sequence[FeedEntry], title: str) -> None:
+def write_pages(folder: Path, entries: Sequence[FeedEntry], title: str, cache: RenderCache | None = None) -> None:
     """Every change page, the index pages and the history pages, each atomically; unchanged
-    pages are left alone (their modification time only moves when their content does)."""
+    pages are left alone (their modification time only moves when their content does). A
+    change page in ``cache`` from an earlier publish is not rendered again."""
+    renderings = cache if cache is not None else RenderCache(None)
     for entry in entries:
-        _write(folder / page_name(entry), render_change_page(entry), "change page")
+        _write(folder / page_name(entry), renderings.html("change page", entry, partial(render_change_page, entry)), "change page")
     filters = index_filters(entries)
     for index in filters:
         _write(folder / index.page, render_index(entries, title, index, filters), "index of change pages")

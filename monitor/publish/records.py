@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from monitor.publish.atom import FeedEntry, rfc3339
+from monitor.publish.cache import RenderCache, cache_path
 from monitor.publish.feeds import FeedSpec, build_all, write_all
 from monitor.publish.pages import page_name, write_pages
 from storage import queries, repo
@@ -52,23 +53,41 @@ class PagesSpec:
     title: str
 
 
-def publish(db: Database, feeds: Sequence[FeedSpec], *, max_entries: int, now: datetime, pages: PagesSpec | None = None) -> int:
+def publish(db: Database, feeds: Sequence[FeedSpec], *, max_entries: int, now: datetime, pages: PagesSpec | None = None, keep_renderings: bool = True) -> int:
     """(Re)write every feed (the first of ``feeds`` is the main one) and the change pages from
     the database; returns the main feed's entry count. Every feed is built and checked before
-    any file is written."""
+    any file is written. ``keep_renderings`` keeps the HTML between publishes (in a cache file
+    beside the first feed), so entries and pages already published are not rendered again."""
     pages_url = pages.url if pages is not None else ""
     with db.read() as session:
-        rows = repo.list_changes(session, newest_first=True)
+        rows = newest_rows(session, feeds, max_entries)
         entries = [entry_from_row(change, target, pages_url) for change, target in rows]
         if pages is not None:
             newest = rows[:max_entries]
             sources = {change.id: provenance(session, change, target) for change, target in newest}
             entries[: len(newest)] = [replace(e, provenance=sources[e.sequence]) for e in entries[: len(newest)]]
-    built = build_all(feeds, entries, max_entries=max_entries, now=now)
+    cache = RenderCache(cache_path(feeds[0].path) if feeds and keep_renderings else None)
+    built = build_all(feeds, entries, max_entries=max_entries, now=now, cache=cache)
     write_all(built)
     if pages is not None:
-        write_pages(pages.folder, entries[:max_entries], pages.title)
+        write_pages(pages.folder, entries[:max_entries], pages.title, cache)
+    cache.save()
     return built[0][2] if built else 0
+
+
+def newest_rows(session: Session, feeds: Sequence[FeedSpec], max_entries: int) -> list[tuple[ChangeRow, TargetRow]]:
+    """Newest first, the changes any feed (or the pages) shows: the newest ``max_entries`` of
+    all, and each feed's newest ``max_entries`` by its own filters — one bounded query per feed,
+    so publishing costs the same with a hundred stored changes or a million."""
+    found = {change.id: (change, target) for change, target in repo.list_changes(session, newest_first=True, limit=max_entries)}
+    for spec in feeds:
+        if spec.categories or spec.priority is not None or spec.silent_only or spec.kinds is not None:
+            rows = repo.list_changes(
+                session, newest_first=True, limit=max_entries,
+                categories=spec.categories, priority=spec.priority, silent_only=spec.silent_only, kinds=spec.kinds,
+            )
+            found.update((change.id, (change, target)) for change, target in rows)
+    return sorted(found.values(), key=lambda row: (row[0].detected_at, row[0].id), reverse=True)
 
 
 def provenance(session: Session, change: ChangeRow, target: TargetRow) -> dict[str, Any]:

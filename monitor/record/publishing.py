@@ -52,4 +52,4 @@ def publish_all(db: Database, config: Config, now: datetime) -> int:
 
 def publish_main_feed_to(db: Database, config: Config, path: Path, now: datetime) -> int:
     """Only the main feed, to ``path`` (`dfe-monitor feed --output`)."""
-    return publish(db, [main_feed(config, path)], max_entries=config.feed.max_entries, now=now)
+    return publish(db, [main_feed(config, path)], max_entries=config.feed.max_entries, now=now, keep_renderings=False)

@@ -59,7 +59,7 @@ class Published:
         directory = segments[-1] == "" if segments else True
         parts = [s for s in segments if s != ""]
         for part in parts:
-            if part in (".", "..") or any(c in part for c in "/\\\x00"):
+            if part.startswith(".") or any(c in part for c in "/\\\x00"):  # "..", hidden files
                 raise Refused(404, "no such published file")
         candidate = self.base.joinpath(*parts)
         if directory or candidate.is_dir():
