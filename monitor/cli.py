@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor import __version__
 from monitor.console import Progress, configure_logging
 from monitor.errors import EXIT_OK, EXIT_SOFTWARE, LockHeld, MonitorError, UsageError
 from monitor.research import commands as research
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog=PROG, description="Watch what the Department for Education publishes about pupil data on GOV.UK.")
     _output_options(parser, 0)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = sub.add_parser("run", parents=[common], help="check every target once: fetch, store, detect, write the feed (for cron)")

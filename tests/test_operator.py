@@ -169,3 +169,13 @@ def test_the_daemon_derives_its_grace_from_the_runs_own_stop_bound():
 
     assert STOP_GRACE_SECONDS == HARD_STOP_SECONDS + 3.5
 
+
+
+def test_version_names_the_installed_release(capsys):
+    from monitor import __version__
+    from monitor.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"dfe-monitor {__version__}"
