@@ -111,6 +111,8 @@ class FixtureServer:
 class _QuietServer(ThreadingHTTPServer):
     """Clients that hang up (a refused body, a killed run) are normal here, not tracebacks."""
 
+    request_queue_size = 128  # socketserver's 5 drops connections a concurrent crawl opens at once
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys
 
