@@ -237,3 +237,23 @@ def test_other_messages_are_recognised():
     assert is_redirect_limit("max redirections reached") and not is_redirect_limit("redirect loop; not followed")
     assert is_robots_download_error("Error downloading <GET http://x/robots.txt>: Connection refused")
     assert not is_robots_download_error("Spider error processing <GET http://x/>")
+
+
+def test_components_switched_off_are_not_even_imported():
+    """Scrapy imports every class its settings name (even one set to None); the ones we switch
+    off are left out of its base lists, so a run's start does not pay for aiohttp or tldextract."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from scrapy.settings import Settings\n"
+        "from spiders.settings import build_settings, UNUSED_COMPONENTS\n"
+        "s = Settings(build_settings(user_agent='ua', delay_seconds=0, timeout_seconds=5, max_bytes=1, obey_robots_txt=True, verify_tls=True, allowed_hosts=('www.gov.uk',)))\n"
+        "names = set(s.getwithbase('EXTENSIONS')) | set(s.getwithbase('DOWNLOADER_MIDDLEWARES'))\n"
+        "assert not names & UNUSED_COMPONENTS, names & UNUSED_COMPONENTS\n"
+        "assert 'spiders.robots.QuietRobotsTxtMiddleware' in names and 'spiders.retry.PoliteRetryMiddleware' in names\n"
+        "print(sorted(m for m in ('aiohttp', 'tldextract') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
