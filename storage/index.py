@@ -63,11 +63,7 @@ def index_version(session: Session, *, version_id: int, target_id: int, texts: S
     """Write one version's rows (once: a version already indexed is left as it is)."""
     if is_indexed(session, version_id):
         return
-    if texts:
-        session.execute(
-            insert(VersionText),
-            [{"version_id": version_id, "target_id": target_id, "position": i, "part": p, "section": s, "text": t} for i, (p, s, t) in enumerate(texts)],
-        )
+    _insert_many(session, VersionText.__tablename__, [{"version_id": version_id, "target_id": target_id, "position": i, "part": p, "section": s, "text": t} for i, (p, s, t) in enumerate(texts)])
     if files:
         session.execute(
             insert(VersionFile),
