@@ -284,6 +284,22 @@ class PlanFacts:
     parent_path: str | None
 
 
+def plan_facts_of(document: Document) -> PlanFacts:
+    """What :func:`plan_facts_from_json` reads from the document's JSON, from the document."""
+    parent = document.extras.get("parent_path")
+    return PlanFacts(tuple(a.url for a in document.attachments if a.attachment_type == "file"), parent if isinstance(parent, str) and parent else None)
+
+
+def plan_facts_to_json(facts: PlanFacts) -> str:
+    """As ``versions.plan_facts`` stores them."""
+    return canonical_json({"files": list(facts.file_urls), "parent_path": facts.parent_path})
+
+
+def plan_facts_from_stored(text: str) -> PlanFacts:
+    data = json.loads(text)
+    return PlanFacts(tuple(data["files"]), data["parent_path"])
+
+
 def plan_facts_from_json(text: str | bytes) -> PlanFacts:
     """The PlanFacts of a stored Document, read without building it (its blocks can number in
     the thousands; planning thousands of targets must not build them)."""

@@ -97,6 +97,7 @@ class VersionRow:
     page_fetch_id: int | None
     extractor_version: int
     technical: bool
+    plan_facts: str | None = None
 
 
 @dataclass(frozen=True)

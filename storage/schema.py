@@ -164,6 +164,7 @@ class Version(Base):
     page_fetch_id: Mapped[int | None] = mapped_column(ForeignKey("fetches.id"))
     extractor_version: Mapped[int] = mapped_column(Integer)
     technical: Mapped[bool] = mapped_column(Boolean, default=False)  # from a reprocess
+    plan_facts: Mapped[str | None] = mapped_column(Text)  # JSON: the files and parent it lists
 
 
 class Change(Base):

@@ -80,3 +80,39 @@ def test_a_failed_check_forgets_the_key(watched):
     assembled.clear()
     assert run(config).startswith("run 3 completed: 2 targets checked, 2 unchanged, 0 changed, 0 failed;")
     assert assembled == [f"{server.url}/api/content{B}"]  # read again after its failure
+
+
+def test_planning_reads_the_stored_plan_facts_and_old_versions_still_plan_the_same(watched):
+    """Each version stores the files and parent it lists (``versions.plan_facts``), so planning
+    a run reads one column per target; a version stored before 0.2.0 (no facts) is read from its
+    Document, with the same plan."""
+    import sqlite3
+
+    from monitor.config import load_config
+    from monitor.model import plan_facts_from_json, plan_facts_from_stored
+    from monitor.record.connect import open_database
+    from monitor.record.plan import build_plan
+    from storage import repo
+
+    server, config, _ = watched
+    run(config)
+    database = config.parent / "monitor.db"
+    loaded = load_config(config)
+    db = open_database(loaded)
+    with db.read() as session:
+        rows = list(repo.latest_versions(session).values())
+        assert len(rows) == 2 and all(v.plan_facts for v in rows)
+        for version in rows:
+            assert plan_facts_from_stored(version.plan_facts) == plan_facts_from_json(repo.get_blob(session, version.document_sha256))
+        assert any(plan_facts_from_stored(v.plan_facts).file_urls for v in rows)  # the register lists its CSV
+        planned = build_plan(session, loaded, None)
+    db.dispose()
+    con = sqlite3.connect(database)
+    with con:
+        con.execute("UPDATE versions SET plan_facts = NULL")
+    con.close()
+    db = open_database(loaded)
+    with db.read() as session:
+        assert build_plan(session, loaded, None) == planned
+    db.dispose()
+    assert run(config).startswith("run 2 completed: 2 targets checked, 2 unchanged, 0 changed, 0 failed;")

@@ -10,7 +10,7 @@ from monitor.config import Config
 from monitor.govuk.pages import CONTENT_SELECTOR
 from monitor.govuk.search import new_target_cap, tracked_urls
 from monitor.govuk.urls import api_url_for, canonical_url
-from monitor.model import plan_facts_from_json
+from monitor.model import plan_facts_from_json, plan_facts_from_stored
 from spiders.items import CrawlPlan, DiscoverPlan, TargetPlan
 from storage import repo
 from storage.db import Session
@@ -31,7 +31,8 @@ def build_plan(session: Session, config: Config, only: Sequence[str] | None) -> 
         parent_api = None
         latest = latest_versions.get(target.id)
         if latest is not None:
-            facts = plan_facts_from_json(repo.get_blob(session, latest.document_sha256))
+            # stored with the version since 0.2.0; older versions: read from their Document
+            facts = plan_facts_from_stored(latest.plan_facts) if latest.plan_facts else plan_facts_from_json(repo.get_blob(session, latest.document_sha256))
             known = facts.file_urls
             if facts.parent_path:
                 parent_api = f"{base}/api/content{facts.parent_path}"
