@@ -1,15 +1,14 @@
 """Queries and writes over the snapshot database. The caller owns the session and transaction.
 
 Reads return frozen rows (``storage.rows``); writes go through the functions here, so nothing
-above ``storage/`` touches the ORM.
+above ``storage/`` touches the ORM. Stored bytes (``storage.blobs``) and the fetch log
+(``storage.fetchlog``) have modules of their own, their functions named here too.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,19 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.db import DatabaseCorrupt
+from storage.blobs import get_blob as get_blob
+from storage.blobs import put_blob as put_blob
+from storage.fetchlog import CHUNK as CHUNK
+from storage.fetchlog import GONE_STATUSES as GONE_STATUSES
+from storage.fetchlog import MAX_HEADER_BYTES as MAX_HEADER_BYTES
+from storage.fetchlog import bounded_headers as bounded_headers
+from storage.fetchlog import fetches_of_run as fetches_of_run
+from storage.fetchlog import file_gone_streak as file_gone_streak
+from storage.fetchlog import latest_body_fetch as latest_body_fetch
+from storage.fetchlog import newest_bodies as newest_bodies
+from storage.fetchlog import record_fetch as record_fetch
+from storage.fetchlog import record_fetches as record_fetches
+from storage.fetchlog import validators_for as validators_for
 from storage.rows import (
     ChangeRow,
     DiscoverRow,
@@ -29,7 +40,6 @@ from storage.rows import (
     row_of,
 )
 from storage.schema import (
-    Blob,
     Change,
     DiscoverQuery,
     Extraction,
@@ -38,28 +48,6 @@ from storage.schema import (
     Target,
     Version,
 )
-
-# -- blobs -------------------------------------------------------------------------------------
-
-
-def put_blob(session: Session, data: bytes, now: datetime) -> str:
-    """Store bytes once; returns their sha256."""
-    sha = hashlib.sha256(data).hexdigest()
-    if session.get(Blob, sha) is None:
-        session.add(Blob(sha256=sha, size=len(data), compression="zlib", data=zlib.compress(data, 6), created_at=now))
-        session.flush()
-    return sha
-
-
-def get_blob(session: Session, sha: str) -> bytes:
-    blob = session.get(Blob, sha)
-    if blob is None:
-        raise KeyError(f"blob {sha} is missing")
-    data = zlib.decompress(blob.data) if blob.compression == "zlib" else blob.data
-    if hashlib.sha256(data).hexdigest() != sha:  # SQLite keeps no checksums: we do
-        raise DatabaseCorrupt(f"stored bytes {sha[:12]}… no longer match their sha256")
-    return data
-
 
 # -- runs --------------------------------------------------------------------------------------
 
@@ -168,112 +156,6 @@ def update_target(session: Session, target_id: int, **values: Any) -> TargetRow:
         setattr(target, name, value)
     session.flush()
     return row_of(TargetRow, target)
-
-
-# -- fetches -----------------------------------------------------------------------------------
-
-
-def record_fetch(session: Session, run_id: int, now: datetime, body: bytes | None, **fields: Any) -> FetchRow:
-    """Log one request. A 304 takes the sha256 of the last stored body of the same URL.
-    ``headers`` (a list of (name, value)) are stored as JSON, at most MAX_HEADER_BYTES of them."""
-    sha = put_blob(session, body, now) if body is not None else None
-    headers = fields.pop("headers", None)
-    if headers is not None:
-        fields["headers"], fields["headers_dropped"] = bounded_headers(headers)
-    if fields.get("not_modified") and sha is None:
-        previous = latest_body_fetch(session, fields["url"])
-        sha = previous.sha256 if previous else None
-        if previous is not None:
-            fields.setdefault("content_type", previous.content_type)
-            fields.setdefault("etag", previous.etag)
-            fields.setdefault("last_modified", previous.last_modified)
-    fetch = Fetch(run_id=run_id, requested_at=now, sha256=sha, **fields)
-    session.add(fetch)
-    session.flush()
-    return row_of(FetchRow, fetch)
-
-
-MAX_HEADER_BYTES = 64 * 1024
-
-
-def bounded_headers(headers: Sequence[tuple[str, str]]) -> tuple[str, int]:
-    """Headers as a JSON list of [name, value], in order, until MAX_HEADER_BYTES; the count of
-    those left out goes to ``headers_dropped`` (a hostile server cannot swell the database)."""
-    kept: list[list[str]] = []
-    size = 2
-    for name, value in headers:
-        pair = [str(name), str(value)]
-        size += len(json.dumps(pair, ensure_ascii=False).encode()) + 1
-        if size > MAX_HEADER_BYTES:
-            break
-        kept.append(pair)
-    return json.dumps(kept, ensure_ascii=False), len(headers) - len(kept)
-
-
-def latest_body_fetch(session: Session, url: str) -> FetchRow | None:
-    """The newest fetch of ``url`` that has a stored body (200, or 304 resolved to one)."""
-    fetch = session.scalars(
-        select(Fetch).where(Fetch.url == url, Fetch.sha256.is_not(None), Fetch.error.is_(None)).order_by(Fetch.id.desc()).limit(1)
-    ).first()
-    return row_of(FetchRow, fetch) if fetch is not None else None
-
-
-CHUNK = 500  # values per IN (...): well under every engine's limit on bound parameters
-
-
-def validators_for(session: Session, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
-    """ETag and Last-Modified to send for each URL (only where the body they name is stored):
-    the newest fetch with a stored body of each URL, a few hundred URLs per query."""
-    result: dict[str, tuple[str | None, str | None]] = {}
-    wanted = sorted(set(urls))
-    for start in range(0, len(wanted), CHUNK):
-        newest = (
-            select(func.max(Fetch.id))
-            .where(Fetch.url.in_(wanted[start : start + CHUNK]), Fetch.sha256.is_not(None), Fetch.error.is_(None))
-            .group_by(Fetch.url)
-        )
-        for url, etag, last_modified in session.execute(select(Fetch.url, Fetch.etag, Fetch.last_modified).where(Fetch.id.in_(newest))):
-            if etag or last_modified:
-                result[url] = (etag, last_modified)
-    return result
-
-
-GONE_STATUSES = (404, 410)
-
-
-def file_gone_streak(session: Session, url: str, up_to_run_id: int, enough: int) -> int:
-    """How many runs in a row, up to and including ``up_to_run_id``, answered 404/410 to the
-    file ``url`` (role ``attachment``). A run with any good answer (200, 304) ends the streak;
-    a run where the file could not be fetched at all (a timeout, a 500) neither counts nor ends
-    it. Stops counting at ``enough``."""
-    query = (
-        select(Fetch.run_id, Fetch.status, Fetch.error, Fetch.sha256)
-        .where(Fetch.url == url, Fetch.role == "attachment", Fetch.run_id <= up_to_run_id)
-        .order_by(Fetch.id.desc())
-        .limit(max(enough, 1) * 8)
-    )
-    verdicts: dict[int, bool] = {}  # run -> answered gone (False: answered with the file)
-    for run_id, status, error, sha in session.execute(query):
-        if status in GONE_STATUSES:
-            verdicts.setdefault(run_id, True)
-        elif sha is not None and error is None:
-            verdicts[run_id] = False
-    streak = 0
-    for run_id in sorted(verdicts, reverse=True):
-        if not verdicts[run_id]:
-            break
-        streak += 1
-        if streak >= enough:
-            break
-    return streak
-
-
-def fetches_of_run(session: Session, run_id: int, target_url: str | None = None) -> list[FetchRow]:
-    """Every fetch of a run in request order (only those made for ``target_url`` if given)."""
-    query = select(Fetch).where(Fetch.run_id == run_id)
-    if target_url is not None:
-        query = query.where(Fetch.target_url == target_url)
-    return [row_of(FetchRow, f) for f in session.scalars(query.order_by(Fetch.id))]
 
 
 # -- extractions -------------------------------------------------------------------------------

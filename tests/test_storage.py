@@ -47,6 +47,46 @@ def test_identical_bytes_are_stored_once_and_compressed(db):
         assert repo.get_blob(session, blobs[0].sha256) == body
 
 
+SEQUENCE = [  # (body, columns): what a run's captures look like, in the order they arrive
+    (b"v1", {"role": "attachment", "url": "http://x/f.ods", "status": 200, "etag": '"e1"', "headers": [("ETag", '"e1"'), ("X-A", "1")]}),
+    (None, {"role": "attachment", "url": "http://x/f.ods", "status": None, "error": "timed out"}),
+    (None, {"role": "attachment", "url": "http://x/f.ods", "status": 304, "not_modified": True}),
+    (b"v2", {"role": "attachment", "url": "http://x/f.ods", "status": 200, "etag": '"e2"', "content_type": "text/csv"}),
+    (None, {"role": "attachment", "url": "http://x/f.ods", "status": 304, "not_modified": True, "etag": None, "content_type": None}),
+    (None, {"role": "page", "url": "http://x/never-stored", "status": 304, "not_modified": True, "target_url": "http://x/p"}),
+    (b"p1", {"role": "page", "url": "http://x/p", "status": 200, "target_url": "http://x/p", "meta": '{"title": "t"}', "redirects": '["http://x/q"]'}),
+]
+
+
+def _fetch_rows(db) -> list[tuple]:
+    with db.read() as session:
+        return [tuple(getattr(f, c.name) for c in Fetch.__table__.columns if c.name != "requested_at") for f in session.query(Fetch).order_by(Fetch.id)]
+
+
+def test_a_batch_of_fetches_is_stored_exactly_as_one_at_a_time(tmp_path):
+    """The crawl stores captures a batch per transaction (record_fetches: one query for the
+    bodies 304s stand for, one insert); the rows equal storing them one by one, 304s resolved to
+    the newest stored body, including one earlier in the same batch."""
+    one, batch = (Database(f"sqlite:///{tmp_path / name}") for name in ("one.db", "batch.db"))
+    for database in (one, batch):
+        database.setup()
+    with one.write() as session:
+        run_id = repo.start_run(session, NOW, 1)
+        for body, columns in SEQUENCE:
+            repo.record_fetch(session, run_id, NOW, body, **columns)
+    with batch.write() as session:
+        run_id = repo.start_run(session, NOW, 1)
+        repo.record_fetches(session, run_id, [(NOW, body, columns) for body, columns in SEQUENCE[:3]])
+    with batch.write() as session:
+        repo.record_fetches(session, run_id, [(NOW, body, columns) for body, columns in SEQUENCE[3:]])
+    rows = _fetch_rows(one)
+    assert rows == _fetch_rows(batch)
+    shas = [r[[c.name for c in Fetch.__table__.columns if c.name != "requested_at"].index("sha256")] for r in rows]
+    assert shas[2] == shas[0] and shas[4] == shas[3] != shas[0] and shas[5] is None and shas[1] is None
+    one.dispose()
+    batch.dispose()
+
+
 def test_a_304_takes_the_body_of_the_last_stored_fetch(db):
     with db.write() as session:
         run_id = repo.start_run(session, NOW, 1)

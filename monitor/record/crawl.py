@@ -17,7 +17,7 @@ from monitor.config import Config
 from monitor.console import NO_PROGRESS, Progress
 from spiders.items import Capture, CrawlPlan
 from storage import repo
-from storage.db import Database, DatabaseCorrupt, Session, StorageFailure
+from storage.db import Database, DatabaseCorrupt, StorageFailure
 
 BATCH_CAPTURES = 64
 BATCH_BYTES = 16 * 1024 * 1024
@@ -71,36 +71,37 @@ class StorageSink:
             return
         try:
             with self.db.write() as session:
-                for when, capture in batch:
-                    _store(session, self.run_id, when, capture)
+                repo.record_fetches(session, self.run_id, [_fetch(when, capture) for when, capture in batch])
         except (StorageFailure, DatabaseCorrupt) as exc:
             self.failure = exc  # raised after the crawl; run_once says it in words
 
     close = flush
 
 
-def _store(session: Session, run_id: int, when: datetime, capture: Capture) -> None:
-    repo.record_fetch(
-        session,
-        run_id,
+def _fetch(when: datetime, capture: Capture) -> tuple[datetime, bytes | None, dict[str, Any]]:
+    """A capture as the fetch log stores it: when, the body (None after an error), the columns."""
+    return (
         when,
         capture.body if capture.error is None else None,
-        target_url=capture.target_url,
-        role=capture.role,
-        url=capture.url,
-        final_url=capture.final_url,
-        status=capture.status,
-        not_modified=capture.not_modified,
-        error=capture.error,
-        etag=capture.etag,
-        last_modified=capture.last_modified,
-        content_type=capture.content_type,
-        size=len(capture.body) if capture.body is not None else None,
-        elapsed_ms=capture.elapsed_ms,
-        redirects=json.dumps(capture.redirects) if capture.redirects else None,
-        meta=json.dumps(capture.meta) if capture.meta else None,
-        headers=capture.headers,
+        {
+            "target_url": capture.target_url,
+            "role": capture.role,
+            "url": capture.url,
+            "final_url": capture.final_url,
+            "status": capture.status,
+            "not_modified": capture.not_modified,
+            "error": capture.error,
+            "etag": capture.etag,
+            "last_modified": capture.last_modified,
+            "content_type": capture.content_type,
+            "size": len(capture.body) if capture.body is not None else None,
+            "elapsed_ms": capture.elapsed_ms,
+            "redirects": json.dumps(capture.redirects) if capture.redirects else None,
+            "meta": json.dumps(capture.meta) if capture.meta else None,
+            "headers": capture.headers,
+        },
     )
+
 
 
 def crawl(plan: CrawlPlan, config: Config, sink: Callable[[Capture], None], *, verbose: int = 0) -> dict[str, Any]:
