@@ -1,3 +1,3 @@
 """dfe-monitor: watches what the Department for Education publishes about pupil data on GOV.UK."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -33,7 +33,7 @@ from monitor.govuk.urls import host_allowed, normalise_url
 from monitor.limits import PageLimits
 
 DEFAULT_USER_AGENT = (
-    "dfe-monitor/0.1 (+https://example.org/dfe-monitor; monitors DfE pupil-data publications;"
+    "dfe-monitor/0.2 (+https://example.org/dfe-monitor; monitors DfE pupil-data publications;"
     " contact: dfe-monitor@example.org)"
 )
 DEFAULT_TERMS = (
