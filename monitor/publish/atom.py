@@ -23,10 +23,6 @@ from monitor.publish.safety import safe_href, xml_safe
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
-def rfc3339(when: datetime) -> str:
-    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 # -- building ----------------------------------------------------------------------------------
 
 

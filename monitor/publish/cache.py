@@ -11,6 +11,7 @@ damaged or foreign file is an empty cache, and losing it costs one full render.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -86,4 +87,5 @@ class RenderCache:
         try:
             write_atomically(self.path, data.encode("utf-8"), what="render cache")
         except StorageError:  # the cache only saves time; what was published is written
-            self.path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.path.unlink(missing_ok=True)

@@ -4,14 +4,14 @@ listing."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from monitor.publish.atom import FeedEntry, rfc3339
+from monitor.publish.atom import FeedEntry
 from monitor.publish.cache import RenderCache, cache_path
 from monitor.publish.feeds import FeedSpec, build_all, write_all
 from monitor.publish.pages import page_name, write_pages
@@ -102,33 +102,3 @@ def provenance(session: Session, change: ChangeRow, target: TargetRow) -> dict[s
         found[f"captures_{side}"] = list(dict.fromkeys(c.sha256 for c in captures if c.sha256))
         found[f"files_{side}"] = {url: sha for _, url, sha in queries.files_of_version(session, version.id) if sha}
     return found
-
-
-def change_record(change: ChangeRow, target: TargetRow) -> dict[str, Any]:
-    detected = change.detected_at
-    return {
-        "id": change.id,
-        "url": target.url,
-        "name": target.name,
-        "category": target.category,
-        "kind": change.kind,
-        "detected_at": rfc3339(detected),
-        "title": change.title,
-        "summary": change.summary,
-        "silent_edit": change.silent_edit,
-        "priority": change.priority,
-        "terms": json.loads(change.terms) if change.terms else [],
-        "change_note": change.change_note,
-        "feed_id": change.feed_id,
-        "page_url": target.fetch_url,
-        "source": target.source,
-        "old_version_id": change.old_version_id,
-        "new_version_id": change.new_version_id,
-    }
-
-
-def iter_changes(db: Database) -> Iterator[dict[str, Any]]:
-    """Every change, oldest first."""
-    with db.read() as session:
-        for change, target in repo.list_changes(session):
-            yield change_record(change, target)

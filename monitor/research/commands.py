@@ -90,9 +90,9 @@ def _reading(args: argparse.Namespace, work: Callable[[Any, Any], int]) -> int:
 
 
 def cmd_changes(args: argparse.Namespace, verbose: int) -> int:
-    from monitor.publish.records import change_record
     from monitor.record.connect import database_errors, open_readonly
     from monitor.research.filters import check_category, parse_since, resolve_target
+    from monitor.research.records import change_record
     from storage import queries, repo
 
     config = _config(args)

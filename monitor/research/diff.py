@@ -15,9 +15,9 @@ from monitor.document.files.extract import extract_file
 from monitor.document.files.safety import Limits
 from monitor.errors import UsageError
 from monitor.model import Document, FileContent, document_from_json
-from monitor.publish.atom import rfc3339
 from monitor.research.derive import change_details
 from monitor.research.index import stored_content
+from monitor.times import rfc3339
 from storage import queries, repo
 from storage.db import Database, Session
 from storage.rows import VersionRow

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from monitor.errors import StorageError, UsageError
-from monitor.publish.records import change_record
+from monitor.research.records import change_record
 from monitor.research.warc import export_warc
 from storage import queries
 from storage.db import Database

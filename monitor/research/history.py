@@ -6,8 +6,8 @@ from typing import Any
 
 from monitor.compare.document import new_change_notes
 from monitor.model import document_from_json
-from monitor.publish.atom import rfc3339
 from monitor.research.filters import resolve_target
+from monitor.times import rfc3339
 from storage import queries, repo
 from storage.db import Database
 

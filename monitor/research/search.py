@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.errors import UsageError
-from monitor.publish.atom import rfc3339
+from monitor.times import rfc3339
 from storage import queries, repo
 from storage.db import Database
 from storage.queries import Phrase

@@ -7,8 +7,8 @@ from dataclasses import asdict
 from typing import Any
 
 from monitor.errors import UsageError
-from monitor.publish.records import change_record
 from monitor.research.derive import DetailRow, change_details
+from monitor.research.records import change_record
 from storage import queries
 from storage.db import Database
 

@@ -9,8 +9,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from monitor.errors import UsageError
-from monitor.publish.records import change_record
 from monitor.research.filters import check_category, parse_since, resolve_target
+from monitor.research.records import change_record
 from storage import queries, repo
 from storage.db import Database
 
