@@ -113,19 +113,8 @@ def latest_body_fetch(session: Session, url: str) -> FetchRow | None:
 
 def validators_for(session: Session, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
     """ETag and Last-Modified to send for each URL (only where the body they name is stored):
-    the newest fetch with a stored body of each URL, a few hundred URLs per query."""
-    result: dict[str, tuple[str | None, str | None]] = {}
-    wanted = sorted(set(urls))
-    for start in range(0, len(wanted), CHUNK):
-        newest = (
-            select(func.max(Fetch.id))
-            .where(Fetch.url.in_(wanted[start : start + CHUNK]), Fetch.sha256.is_not(None), Fetch.error.is_(None))
-            .group_by(Fetch.url)
-        )
-        for url, etag, last_modified in session.execute(select(Fetch.url, Fetch.etag, Fetch.last_modified).where(Fetch.id.in_(newest))):
-            if etag or last_modified:
-                result[url] = (etag, last_modified)
-    return result
+    those of the newest fetch with a stored body of each URL."""
+    return {url: (etag, last_modified) for url, (_, _, etag, last_modified) in newest_bodies(session, urls).items() if etag or last_modified}
 
 
 GONE_STATUSES = (404, 410)
