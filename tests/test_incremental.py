@@ -116,3 +116,26 @@ def test_planning_reads_the_stored_plan_facts_and_old_versions_still_plan_the_sa
         assert build_plan(session, loaded, None) == planned
     db.dispose()
     assert run(config).startswith("run 2 completed: 2 targets checked, 2 unchanged, 0 changed, 0 failed;")
+
+
+def test_a_run_does_not_check_the_whole_file_again_after_a_clean_run(watched, monkeypatch):
+    """The database file as a clean run left it is not read in full by the next run (its full
+    check takes seconds on a big history)."""
+    from storage.checked import stamp_path
+    from storage.db import Database
+
+    server, config, _ = watched
+    checks: list[str] = []
+    real = Database.quick_check
+
+    def counting(self):
+        checks.append(self.url)
+        return real(self)
+
+    monkeypatch.setattr(Database, "quick_check", counting)
+    run(config)
+    run(config)
+    assert checks == []
+    stamp_path(config.parent / "monitor.db").unlink()
+    run(config)
+    assert len(checks) == 1

@@ -175,3 +175,72 @@ def test_validators_and_latest_versions_come_in_one_query_each_and_match_one_by_
         latest = repo.latest_versions(session)
         assert latest == {t.id: v for t in repo.all_targets(session) if (v := repo.latest_version(session, t.id)) is not None}
         assert len(latest) == 2
+
+
+def test_a_file_as_a_clean_run_left_it_is_not_checked_in_full_again(tmp_path, monkeypatch):
+    """``PRAGMA quick_check`` reads the whole file; a run that ended cleanly records the file
+    as it left it, and the next opening skips the check only when nothing has touched it since
+    and the last full check is less than a day old."""
+    import json
+    import os
+
+    from storage import checked
+
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    checks: list[str] = []
+    real = Database.quick_check
+
+    def counting(self):
+        checks.append(self.url)
+        return real(self)
+
+    monkeypatch.setattr(Database, "quick_check", counting)
+
+    def a_clean_run() -> None:
+        database = Database(url)
+        database.setup()
+        with database.write() as session:
+            repo.start_run(session, NOW, 1)
+        database.dispose()
+        database.remember_checked()
+
+    file = tmp_path / "monitor.db"
+    a_clean_run()  # a new file: nothing to check
+    a_clean_run()
+    assert checks == [] and checked.stamp_path(file).is_file()
+    os.utime(file, ns=(file.stat().st_atime_ns, file.stat().st_mtime_ns + 1))  # another writer
+    a_clean_run()
+    assert len(checks) == 1
+    a_clean_run()
+    assert len(checks) == 1
+    stamp = json.loads(checked.stamp_path(file).read_text())
+    checked.stamp_path(file).write_text(json.dumps({**stamp, "checked_at": stamp["checked_at"] - checked.RECHECK_SECONDS}))
+    a_clean_run()  # the last full check is a day old
+    assert len(checks) == 2
+    for junk in (b"", b"not json", b"[]", b'{"state": 1, "checked_at": "x"}'):
+        checked.stamp_path(file).write_bytes(junk)
+        a_clean_run()
+    assert len(checks) == 6
+    # a reader that finds the file unchanged skips the check as well, and never writes the stamp
+    reader = Database(url, readonly=True)
+    reader.check_unless_unchanged()
+    reader.dispose()
+    reader.remember_checked()
+    assert len(checks) == 6
+
+
+def test_the_stamp_is_never_read_through_a_link_or_from_a_fifo(tmp_path):
+    import os
+
+    from storage import checked
+
+    file = tmp_path / "monitor.db"
+    file.write_bytes(b"x")
+    (tmp_path / "elsewhere").write_text('{"state": [], "checked_at": 0}')
+    os.symlink(tmp_path / "elsewhere", checked.stamp_path(file))
+    assert checked.last_full_check(file) is None
+    os.unlink(checked.stamp_path(file))
+    os.mkfifo(checked.stamp_path(file))
+    assert checked.last_full_check(file) is None  # returns at once: no writer on the FIFO
+    checked.remember(file, 1.0)  # replaces the FIFO with a regular file
+    assert checked.stamp_path(file).is_file()

@@ -65,7 +65,7 @@ def open_readonly(config: Config) -> Database | None:
         check_readable(config.database_url)
         db = Database(config.database_url, readonly=True)
         try:
-            db.quick_check()
+            db.check_unless_unchanged()
             state = db.state()
         except BaseException:
             db.dispose()

@@ -80,11 +80,16 @@ def run_once(config: Config, *, only: Sequence[str] | None = None, now: Callable
         preflight(config)  # a first run that can reach nothing creates nothing
     with contextlib.nullcontext() if locked else run_lock(config):
         db = open_database(config)
+        ended = False
         try:
             with database_errors(config, "write to", "; the feed was left as it was"):
-                return _run_locked(config, db, only, now, verbose, progress)
+                result = _run_locked(config, db, only, now, verbose, progress)
+            ended = True
+            return result
         finally:
             db.dispose()
+            if ended:  # the file as this run left it: the next run need not check it in full
+                db.remember_checked()
 
 
 def _run_locked(config: Config, db: Database, only: Sequence[str] | None, now: Callable[[], datetime], verbose: int, progress: Progress) -> RunResult:
