@@ -162,11 +162,13 @@ def config_text(base_url: str, targets: list[tuple[str, str, str]], *, discover:
 def read_changes(config_path: Path) -> list[dict[str, Any]]:
     """What `dfe-monitor changes --json` prints, read in-process (saves a child process)."""
     from monitor.config import load_config
-    from monitor.publish.records import iter_changes
     from monitor.record.connect import open_database
+    from monitor.research.records import change_record
+    from storage import queries
 
     db = open_database(load_config(config_path))
     try:
-        return list(iter_changes(db))
+        with db.read() as session:
+            return [change_record(change, target) for change, target in queries.filter_changes(session, queries.ChangeFilter())]
     finally:
         db.dispose()
