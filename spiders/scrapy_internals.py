@@ -29,6 +29,7 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from monitor.errors import ScrapyMismatch
+from spiders.imports import import_with_cheap_stack
 
 TESTED_SCRAPY = "2.19"  # the minor release every function here was checked with
 
@@ -277,6 +278,7 @@ def check_scrapy() -> None:
     relied on, and is the tested minor release; raise :class:`ScrapyMismatch` (one line: what
     is missing, the installed and the tested version) otherwise."""
     installed = scrapy_version()
+    import_with_cheap_stack("scrapy.core.downloader.handlers.http11")
     for what, ok in _CHECKS:
         try:
             passed = ok()

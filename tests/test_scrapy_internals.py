@@ -257,3 +257,28 @@ def test_components_switched_off_are_not_even_imported():
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_the_http_handler_imported_with_a_cheap_stack_names_its_deprecated_classes_as_scrapy_does():
+    """``import_with_cheap_stack`` gives Scrapy's deprecated-class shims the caller frame they
+    read, so the classes carry the same module name, and leaves ``inspect.stack`` as it was."""
+    import inspect
+    import subprocess
+    import sys
+
+    script = (
+        "import inspect, sys\n"
+        "real = inspect.stack\n"
+        "from spiders.imports import import_with_cheap_stack\n"
+        "import_with_cheap_stack('scrapy.core.downloader.handlers.http11')\n"
+        "assert inspect.stack is real\n"
+        "from scrapy.core.downloader import contextfactory as c\n"
+        "print(c.ScrapyClientContextFactory.__module__, c.AcceptableProtocolsContextFactory.__module__)\n"
+    )
+    cheap = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    plain = subprocess.run(
+        [sys.executable, "-c", "from scrapy.core.downloader import contextfactory as c\nprint(c.ScrapyClientContextFactory.__module__, c.AcceptableProtocolsContextFactory.__module__)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    assert cheap == plain == ["scrapy.core.downloader.contextfactory"] * 2
+    assert inspect.stack.__module__ == "inspect"
