@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from functools import cached_property
@@ -284,10 +285,14 @@ class PlanFacts:
     parent_path: str | None
 
 
+def _plan_facts(attachments: Iterable[tuple[str, str]], extras: Mapping[str, Any]) -> PlanFacts:
+    """The one rule: the addresses of the attachments that are files, and a parent path."""
+    parent = extras.get("parent_path")
+    return PlanFacts(tuple(url for url, kind in attachments if kind == "file"), parent if isinstance(parent, str) and parent else None)
+
+
 def plan_facts_of(document: Document) -> PlanFacts:
-    """What :func:`plan_facts_from_json` reads from the document's JSON, from the document."""
-    parent = document.extras.get("parent_path")
-    return PlanFacts(tuple(a.url for a in document.attachments if a.attachment_type == "file"), parent if isinstance(parent, str) and parent else None)
+    return _plan_facts(((a.url, a.attachment_type) for a in document.attachments), document.extras)
 
 
 def plan_facts_to_json(facts: PlanFacts) -> str:
@@ -304,6 +309,4 @@ def plan_facts_from_json(text: str | bytes) -> PlanFacts:
     """The PlanFacts of a stored Document, read without building it (its blocks can number in
     the thousands; planning thousands of targets must not build them)."""
     data = json.loads(text)
-    files = tuple(a["url"] for a in data.get("attachments", ()) if a.get("attachment_type", "file") == "file")
-    parent = (data.get("extras") or {}).get("parent_path")
-    return PlanFacts(files, parent if isinstance(parent, str) and parent else None)
+    return _plan_facts(((a["url"], a.get("attachment_type", "file")) for a in data.get("attachments", ())), data.get("extras") or {})

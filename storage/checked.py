@@ -81,8 +81,3 @@ def _read_regular(path: Path) -> bytes:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise OSError("not a regular file")
         return handle.read(MAX_STAMP_BYTES)
-
-
-def forget(file: Path) -> None:
-    with contextlib.suppress(OSError):
-        stamp_path(file).unlink()

@@ -18,14 +18,11 @@ from sqlalchemy.orm import Session
 
 from storage.blobs import get_blob as get_blob
 from storage.blobs import put_blob as put_blob
-from storage.fetchlog import CHUNK as CHUNK
-from storage.fetchlog import GONE_STATUSES as GONE_STATUSES
 from storage.fetchlog import MAX_HEADER_BYTES as MAX_HEADER_BYTES
 from storage.fetchlog import bounded_headers as bounded_headers
 from storage.fetchlog import fetches_of_run as fetches_of_run
 from storage.fetchlog import file_gone_streak as file_gone_streak
 from storage.fetchlog import latest_body_fetch as latest_body_fetch
-from storage.fetchlog import newest_bodies as newest_bodies
 from storage.fetchlog import record_fetch as record_fetch
 from storage.fetchlog import record_fetches as record_fetches
 from storage.fetchlog import validators_for as validators_for
@@ -206,6 +203,11 @@ def add_version(session: Session, *, target_id: int, run_id: int, now: datetime,
     session.add(version)
     session.flush()
     return row_of(VersionRow, version)
+
+
+def set_plan_facts(session: Session, facts: dict[int, str]) -> None:
+    """``versions.plan_facts`` for versions stored without them, by version id."""
+    session.execute(update(Version), [{"id": version_id, "plan_facts": value} for version_id, value in facts.items()])
 
 
 def add_change(session: Session, *, feed_id_for: Callable[[int], str], **fields: Any) -> ChangeRow:

@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 GUARD_DIR = Path(__file__).parent / "guard"
 sys.path.insert(0, str(GUARD_DIR))
 
@@ -18,6 +20,22 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 )
 
 pytest_plugins = ["support.postgres", "support.hostile"]
+
+
+@pytest.fixture
+def full_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The databases (URLs) checked in full (``PRAGMA quick_check``) during the test."""
+    from storage.db import Database
+
+    checked: list[str] = []
+    real = Database.quick_check
+
+    def counting(self: Database) -> None:
+        checked.append(self.url)
+        real(self)
+
+    monkeypatch.setattr(Database, "quick_check", counting)
+    return checked
 
 
 def pytest_configure(config) -> None:  # noqa: ANN001 - pytest's hook

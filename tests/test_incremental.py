@@ -85,7 +85,7 @@ def test_a_failed_check_forgets_the_key(watched):
 def test_planning_reads_the_stored_plan_facts_and_old_versions_still_plan_the_same(watched):
     """Each version stores the files and parent it lists (``versions.plan_facts``), so planning
     a run reads one column per target; a version stored before 0.2.0 (no facts) is read from its
-    Document, with the same plan."""
+    Document once, with the same plan, and the run stores its facts."""
     import sqlite3
 
     from monitor.config import load_config
@@ -105,7 +105,9 @@ def test_planning_reads_the_stored_plan_facts_and_old_versions_still_plan_the_sa
         for version in rows:
             assert plan_facts_from_stored(version.plan_facts) == plan_facts_from_json(repo.get_blob(session, version.document_sha256))
         assert any(plan_facts_from_stored(v.plan_facts).file_urls for v in rows)  # the register lists its CSV
-        planned = build_plan(session, loaded, None)
+        planned, backfill = build_plan(session, loaded, None)
+        assert backfill == {}
+        stored = {v.id: v.plan_facts for v in rows}
     db.dispose()
     con = sqlite3.connect(database)
     with con:
@@ -113,26 +115,24 @@ def test_planning_reads_the_stored_plan_facts_and_old_versions_still_plan_the_sa
     con.close()
     db = open_database(loaded)
     with db.read() as session:
-        assert build_plan(session, loaded, None) == planned
+        replanned, backfill = build_plan(session, loaded, None)
+        assert replanned == planned
+        assert backfill == stored  # read from the Documents this once, for the run to store
     db.dispose()
     assert run(config).startswith("run 2 completed: 2 targets checked, 2 unchanged, 0 changed, 0 failed;")
+    db = open_database(loaded)
+    with db.read() as session:
+        assert {v.id: v.plan_facts for v in repo.latest_versions(session).values()} == stored
+    db.dispose()
 
 
-def test_a_run_does_not_check_the_whole_file_again_after_a_clean_run(watched, monkeypatch):
+def test_a_run_does_not_check_the_whole_file_again_after_a_clean_run(watched, full_checks):
     """The database file as a clean run left it is not read in full by the next run (its full
     check takes seconds on a big history)."""
     from storage.checked import stamp_path
-    from storage.db import Database
 
     server, config, _ = watched
-    checks: list[str] = []
-    real = Database.quick_check
-
-    def counting(self):
-        checks.append(self.url)
-        return real(self)
-
-    monkeypatch.setattr(Database, "quick_check", counting)
+    checks = full_checks
     run(config)
     run(config)
     assert checks == []

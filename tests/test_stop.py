@@ -99,3 +99,17 @@ def test_sigterm_while_a_request_is_stalled(s):
     mark = s.mark()
     result, took = stop_while(s, lambda: len(s.requests_since(mark, API_PRIVACY)) >= 1, "a stalled request (timeout 30 s)")
     assert_stopped_cleanly(s, result, took, before)
+
+
+def test_the_stop_handlers_are_put_back_whatever_happens():
+    import signal
+
+    from monitor import stopsignals
+
+    before = {sig: signal.getsignal(sig) for sig in stopsignals.STOP_SIGNALS}
+    heard = []
+    with pytest.raises(RuntimeError), stopsignals.handling(lambda signum, frame: heard.append(signum)):
+        signal.raise_signal(signal.SIGTERM)
+        raise RuntimeError("the work failed")
+    assert heard == [signal.SIGTERM]
+    assert {sig: signal.getsignal(sig) for sig in stopsignals.STOP_SIGNALS} == before

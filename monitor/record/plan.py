@@ -10,13 +10,15 @@ from monitor.config import Config
 from monitor.govuk.pages import CONTENT_SELECTOR
 from monitor.govuk.search import new_target_cap, tracked_urls
 from monitor.govuk.urls import api_url_for, canonical_url
-from monitor.model import plan_facts_from_json, plan_facts_from_stored
+from monitor.model import plan_facts_from_json, plan_facts_from_stored, plan_facts_to_json
 from spiders.items import CrawlPlan, DiscoverPlan, TargetPlan
 from storage import repo
 from storage.db import Session
 
 
-def build_plan(session: Session, config: Config, only: Sequence[str] | None) -> CrawlPlan:
+def build_plan(session: Session, config: Config, only: Sequence[str] | None) -> tuple[CrawlPlan, dict[int, str]]:
+    """The run's plan, and the ``plan_facts`` of latest versions stored without them (before
+    0.2.0), read from their Documents this once, for the caller to store."""
     base = config.govuk.base_url.rstrip("/")
     targets = repo.active_targets(session)
     if only is not None:
@@ -26,13 +28,17 @@ def build_plan(session: Session, config: Config, only: Sequence[str] | None) -> 
     plans = []
     urls: list[str] = []
     latest_versions = repo.latest_versions(session)
+    backfill: dict[int, str] = {}
     for target in targets:
         known: tuple[str, ...] = ()
         parent_api = None
         latest = latest_versions.get(target.id)
         if latest is not None:
-            # stored with the version since 0.2.0; older versions: read from their Document
-            facts = plan_facts_from_stored(latest.plan_facts) if latest.plan_facts else plan_facts_from_json(repo.get_blob(session, latest.document_sha256))
+            if latest.plan_facts:
+                facts = plan_facts_from_stored(latest.plan_facts)
+            else:  # a version stored before 0.2.0
+                facts = plan_facts_from_json(repo.get_blob(session, latest.document_sha256))
+                backfill[latest.id] = plan_facts_to_json(facts)
             known = facts.file_urls
             if facts.parent_path:
                 parent_api = f"{base}/api/content{facts.parent_path}"
@@ -48,7 +54,7 @@ def build_plan(session: Session, config: Config, only: Sequence[str] | None) -> 
             for d in config.discover
         ]
     known_urls = frozenset(tracked_urls(u for t in repo.all_targets(session) for u in (t.url, t.fetch_url)))
-    return CrawlPlan(
+    crawl_plan = CrawlPlan(
         base_url=base,
         allowed_hosts=tuple(config.fetch.allowed_hosts),
         targets=plans,
@@ -58,6 +64,7 @@ def build_plan(session: Session, config: Config, only: Sequence[str] | None) -> 
         max_tags=config.limits.page_limits().body_tags,
         max_attachments=config.limits.attachments,
     )
+    return crawl_plan, backfill
 
 
 def _canonical(url: str) -> str:

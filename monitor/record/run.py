@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor import stopsignals
 from monitor.config import Config
 from monitor.console import NO_PROGRESS, Progress
 from monitor.document.files.safety import Limits
@@ -123,7 +124,10 @@ def _run_locked(config: Config, db: Database, only: Sequence[str] | None, now: C
 def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callable[[], datetime], verbose: int, result: RunResult, progress: Progress) -> RunResult:
     run_id = result.run_id
     with db.read() as session:
-        plan = build_plan(session, config, only)
+        plan, backfill = build_plan(session, config, only)
+    if backfill:
+        with db.write() as session:
+            repo.set_plan_facts(session, backfill)
     sink = StorageSink(db, run_id, now, progress)
     progress.stage("fetching")
     try:
@@ -214,12 +218,8 @@ def stop_raises_run_stopped() -> Iterator[None]:
     def stop(signum: int, _frame: object) -> None:
         raise RunStopped(f"the run was stopped ({signal.Signals(signum).name}) while reading what it fetched; what was read is kept, and the feed was left as it was")
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
+    with stopsignals.handling(stop):
         yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 def _summary(result: RunResult) -> dict[str, Any]:

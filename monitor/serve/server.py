@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor import stopsignals
 from monitor.config import Config
 from monitor.errors import EXIT_OK, MonitorError, UsageError
 from monitor.record.connect import open_readonly
@@ -176,13 +177,12 @@ def serve(config: Config, *, host: str, port: int) -> int:
     def stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
 
-    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        server.serve_forever()
+        with stopsignals.handling(stop, (signal.SIGTERM,)):
+            server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
         server.server_close()
         app.close()
     return EXIT_OK
