@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -24,16 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-GUARD = ROOT / "tests" / "guard"
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(GUARD)]
-os.environ["DFE_MONITOR_NETWORK_GUARD"] = "1"
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(GUARD), os.environ.get("PYTHONPATH", "")) if p)
-
-from tests_network_guard import install  # noqa: E402
-
-install()
-
+import guarded  # noqa: F401, E402 - the network guard, before anything that could connect
 from support.sitebuilder import Site, State, config_text  # noqa: E402
 
 from monitor.demo.server import Fault, FixtureServer  # noqa: E402

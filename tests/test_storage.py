@@ -177,7 +177,7 @@ def test_validators_and_latest_versions_come_in_one_query_each_and_match_one_by_
         assert len(latest) == 2
 
 
-def test_a_file_as_a_clean_run_left_it_is_not_checked_in_full_again(tmp_path, monkeypatch):
+def test_a_file_as_a_clean_run_left_it_is_not_checked_in_full_again(tmp_path, full_checks):
     """``PRAGMA quick_check`` reads the whole file; a run that ended cleanly records the file
     as it left it, and the next opening skips the check only when nothing has touched it since
     and the last full check is less than a day old."""
@@ -187,14 +187,7 @@ def test_a_file_as_a_clean_run_left_it_is_not_checked_in_full_again(tmp_path, mo
     from storage import checked
 
     url = f"sqlite:///{tmp_path / 'monitor.db'}"
-    checks: list[str] = []
-    real = Database.quick_check
-
-    def counting(self):
-        checks.append(self.url)
-        return real(self)
-
-    monkeypatch.setattr(Database, "quick_check", counting)
+    checks = full_checks
 
     def a_clean_run() -> None:
         database = Database(url)
