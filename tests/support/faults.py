@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.demo.server import FixtureServer, RequestRecord
+from support import forkserver
 from support.sitebuilder import Site, State, attachment
 
 REGISTER = "/government/publications/pupil-data-register"
@@ -152,14 +153,13 @@ def config_for(base_url: str, targets: tuple[tuple[str, str, str], ...] | list[t
 
 
 def monitor(config: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`dfe-monitor ARGS --config CONFIG` as a child process."""
-    command = [sys.executable, "-m", "monitor", *args, "--config", str(config)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+    """`dfe-monitor ARGS --config CONFIG` as a child process (forked warm: ``forkserver``)."""
+    return forkserver.run([*args, "--config", str(config)], timeout=timeout, env=env)
 
 
-def start_monitor(config: Path, *args: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "monitor", *(args or ("run",)), "--config", str(config)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start_monitor(config: Path, *args: str, env: dict[str, str] | None = None) -> forkserver.ForkedProcess | subprocess.Popen[str]:
+    """`dfe-monitor ARGS --config CONFIG` started as a child process, with its output piped."""
+    return forkserver.popen([*(args or ("run",)), "--config", str(config)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
