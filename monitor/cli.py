@@ -160,7 +160,7 @@ def cmd_run(args: argparse.Namespace, verbose: int) -> int:
 def cmd_feed(args: argparse.Namespace, verbose: int) -> int:
     from monitor.record.connect import database_exists, open_database
     from monitor.record.publishing import publish_all, publish_main_feed_to
-    from monitor.record.run import utcnow
+    from monitor.times import utcnow
 
     config = _config(args)
     path = Path(args.output) if args.output else config.feed_path

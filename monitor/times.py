@@ -3,7 +3,12 @@ in UTC, to the second, with a ``Z``."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, to the second: the clock every stored time is read from."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def rfc3339(when: datetime) -> str:

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from support import forkserver
+from support.faults import monitor, start_monitor
 from support.sitebuilder import Site, config_text
 
 from monitor.demo.server import Fault, FixtureServer
@@ -22,13 +24,8 @@ A = "/government/publications/a"
 B = "/government/publications/b"
 
 
-def monitor(config: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monitor", *args, "--config", str(config)], capture_output=True, text=True, timeout=timeout)
-
-
-def start_run(config: Path) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "monitor", "run", "--config", str(config)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start_run(config: Path) -> forkserver.ForkedProcess | subprocess.Popen[str]:
+    return start_monitor(config, "run")
 
 
 def wait_for(condition, timeout: float = 30.0, what: str = "condition") -> None:
@@ -125,7 +122,7 @@ def test_a_killed_holder_never_leaves_a_stale_lock(tmp_path):
 # -- runs ----------------------------------------------------------------------------------------
 
 
-def overlap(server: FixtureServer, config: Path, lock_file: Path) -> tuple[subprocess.CompletedProcess[str], float, subprocess.Popen[str], str, str]:
+def overlap(server: FixtureServer, config: Path, lock_file: Path) -> tuple[subprocess.CompletedProcess[str], float, forkserver.ForkedProcess | subprocess.Popen[str], str, str]:
     """Start a run made slow by one page, run a second while it crawls; both outcomes."""
     server.add_fault(f"/api/content{A}", Fault(kind="slow", seconds=3, times=1))
     first = start_run(config)

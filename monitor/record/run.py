@@ -13,7 +13,7 @@ import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from monitor import stopsignals
@@ -41,14 +41,11 @@ from monitor.record.repair import repair_fetch_urls
 from monitor.record.result import RunCounts, RunResult
 from monitor.record.versions import Processor, ProcessSettings
 from monitor.text import clip
+from monitor.times import utcnow
 from storage import outbox, repo
 from storage.db import Database, DatabaseCorrupt, Session, StorageFailure
 
 log = logging.getLogger("dfe-monitor")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def process_settings(config: Config) -> ProcessSettings:

@@ -223,8 +223,8 @@ def cmd_export(args: argparse.Namespace, verbose: int) -> int:
 def cmd_reindex(args: argparse.Namespace, verbose: int) -> int:
     from monitor.lock import run_lock
     from monitor.record.connect import database_errors, open_database
-    from monitor.record.run import utcnow
     from monitor.research.reindex import reindex
+    from monitor.times import utcnow
 
     config = _config(args)
     with run_lock(config):
