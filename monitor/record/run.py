@@ -19,6 +19,7 @@ from typing import Any
 from monitor import stopsignals
 from monitor.config import Config
 from monitor.console import NO_PROGRESS, Progress
+from monitor.document.files.readers import kept_readers
 from monitor.document.files.safety import Limits
 from monitor.errors import (
     MonitorError,
@@ -145,7 +146,7 @@ def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callab
     if not sink.successes:
         first = sink.first_error or "no request got an answer"
         raise NothingFetched(f"nothing could be fetched ({sink.failures} requests failed; first error: {first}); the database's versions and the feed were left as they were")
-    with stop_raises_run_stopped():
+    with stop_raises_run_stopped(), kept_readers():
         if only is None:
             _discover(db, config, run_id, processor, processed_at)
         urls = [t.target_url for t in plan.targets] if only is not None else None

@@ -6,7 +6,8 @@
 2. the cheap structural checks of ``safety.py`` run in this process (size, zip bombs, encrypted
    members, DOCTYPE/ENTITY declarations) before any parser sees the file;
 3. the parsing itself runs in a child process (``sandbox.py``) with memory, CPU and wall-clock
-   limits, because PDF and office parsers are where denial-of-service bugs live.
+   limits, because PDF and office parsers are where denial-of-service bugs live; during a run,
+   such a child serves file after file (``readers.py``).
 
 Like feedparser's ``bozo``, failure is data: a refused, unreadable, unsupported or runaway file
 comes back as ``FileContent(format=..., error="one clear line")`` so that one bad attachment
@@ -40,9 +41,11 @@ def extract_file(
         return early
     if fmt == "text":  # decoding text cannot run away: no need for a child
         return run_extractor(data, fmt, limits)
+    from monitor.document.files.readers import current
     from monitor.document.files.sandbox import run_in_child
 
-    return run_in_child(data, fmt, limits)
+    kept = current()  # a run's readers, kept between files (readers.py), or a child for this file
+    return kept.extract(data, fmt, limits) if kept is not None else run_in_child(data, fmt, limits)
 
 
 def extract_file_in_process(
