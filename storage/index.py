@@ -109,6 +109,10 @@ def _file_texts(session: Session, sha: str, texts: Callable[[], Iterable[TextTup
     _insert_many(session, FileText.__tablename__, batch)
 
 
+# SQLite's FTS5 indexes over text tables (external content): filled here, emptied by triggers.
+_FTS_TABLES = (VersionText.__tablename__, FileText.__tablename__)
+
+
 def _insert_many(session: Session, table: str, rows: Sequence[Mapping[str, object]]) -> None:
     """Insert plain rows through the driver's ``executemany``.
 
@@ -123,7 +127,11 @@ def _insert_many(session: Session, table: str, rows: Sequence[Mapping[str, objec
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     quote = connection.dialect.identifier_preparer.quote
     sql = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608 - names are this module's own, quoted; values are bound
+    indexed = table in _FTS_TABLES and connection.dialect.name == "sqlite"
+    before = connection.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {quote(table)}").scalar() if indexed else 0  # noqa: S608 - this module's own name
     connection.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows])
+    if indexed:  # the new rows' words, in one statement (a trigger per row is 5x slower: migration 0007)
+        connection.exec_driver_sql(f"INSERT INTO {table}_fts(rowid, text) SELECT id, text FROM {quote(table)} WHERE id > {mark}", (before,))  # noqa: S608
 
 
 def _register(session: Session, target_id: int, version_id: int, previous: int | None, file: IndexedFile) -> None:

@@ -271,3 +271,19 @@ def test_the_revisions_known_without_alembic_are_alembics_own():
     scripts = ScriptDirectory.from_config(alembic_config())
     assert tuple(reversed([s.revision for s in scripts.walk_revisions()])) == REVISIONS
     assert scripts.get_current_head() == REVISIONS[-1]
+
+
+def test_the_full_text_indexes_hold_exactly_the_stored_texts_without_insert_triggers(demo_db):
+    """The words are added a batch at a time by the writer (migration 0007 dropped the per-row
+    insert triggers); FTS5's own check compares each index with its text table."""
+    con = sqlite3.connect(demo_db.parent / "monitor.db")
+    try:
+        triggers = {name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        assert triggers >= {"version_texts_ad", "file_texts_ad"} and not triggers & {"version_texts_ai", "file_texts_ai"}
+        for table in ("version_texts", "file_texts"):
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0
+            con.execute(f"INSERT INTO {table}_fts({table}_fts, rank) VALUES ('integrity-check', 1)")
+        hits = con.execute("SELECT count(*) FROM version_texts_fts WHERE version_texts_fts MATCH 'nationality'").fetchone()[0]
+        assert hits == con.execute("SELECT count(*) FROM version_texts WHERE text LIKE '%nationality%'").fetchone()[0] > 0
+    finally:
+        con.close()
