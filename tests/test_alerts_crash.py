@@ -24,8 +24,8 @@ KILLER = textwrap.dedent(
         os.kill(os.getpid(), signal.SIGKILL)
 
     if point == "after-commit":  # the run's changes (and their alerts) are committed; nothing sent
-        import monitor.record.run
-        monitor.record.run.deliver_alerts = die
+        import monitor.record.alerts
+        monitor.record.alerts.deliver_alerts = die
     else:
         from monitor.notify import smtp
         original = smtp.SmtpConnection.send

@@ -130,12 +130,12 @@ def test_an_unforeseen_error_in_one_target_fails_that_target_and_the_feed_is_sti
 
 
 def test_an_unforeseen_error_in_discovery_does_not_stop_the_targets_or_the_feed(hostile: Hostile, monkeypatch: pytest.MonkeyPatch) -> None:
-    import monitor.record.run as run
+    import monitor.record.discovery as discovery
 
     def discover_new(*args: object, **kwargs: object) -> None:
         raise KeyError("results")
 
-    monkeypatch.setattr(run, "discover_new", discover_new)
+    monkeypatch.setattr(discovery, "discover_new", discover_new)
     hostile.write_config(discover=[{"query": "pupil data", "max_results": 10}])
     hostile.state.search([])
     hostile.edit_a("We also share nationality with the Home Office.")

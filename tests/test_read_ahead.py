@@ -152,7 +152,7 @@ def run_site(folder: Path, monkeypatch, workers: int) -> dict[str, list[tuple]]:
     before.item(B, title="Pupil data register", body="<p>Shares.</p>", change_history=NOTES, attachments=registers, volatile=False)
     before.file("media/r1/register.ods", (FILES / "register-before.ods").read_bytes())
     before.file("media/r2/register.csv", (FILES / "register-before.csv").read_bytes())
-    monkeypatch.setattr("monitor.record.run.readers", lambda: workers)
+    monkeypatch.setattr("monitor.record.ahead.readers", lambda: workers)
     calls: list[str] = []
     real = ahead.read_ahead
 

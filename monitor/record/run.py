@@ -14,12 +14,11 @@ import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor import stopsignals
 from monitor.config import Config
 from monitor.console import NO_PROGRESS, Progress
-from monitor.document.files.readers import kept_readers
 from monitor.document.files.safety import Limits
 from monitor.errors import (
     MonitorError,
@@ -30,26 +29,30 @@ from monitor.errors import (
 from monitor.lock import run_lock
 from monitor.model import RunStatus
 from monitor.notify.policy import AlertPolicy, policy_of
-from monitor.record.ahead import readers
-from monitor.record.alerts import deliver_alerts
 from monitor.record.connect import database_errors, open_database
 from monitor.record.crawl import StorageSink, crawl
-from monitor.record.discovery import discover_new
 from monitor.record.plan import build_plan
-from monitor.record.publishing import publish_all
 from monitor.record.reach import preflight
 from monitor.record.repair import repair_fetch_urls
 from monitor.record.result import RunCounts, RunResult
-from monitor.record.versions import Processor, ProcessSettings
 from monitor.text import clip
 from monitor.times import utcnow
 from storage import outbox, repo
 from storage.db import Database, DatabaseCorrupt, Session, StorageFailure
 
+if TYPE_CHECKING:
+    from monitor.record.versions import Processor, ProcessSettings
+    from spiders.items import CrawlPlan
+
 log = logging.getLogger("dfe-monitor")
+
+# What only reading, publishing and alerting need (documents, comparison, templates, mail) is
+# imported after the crawl, in ``_process``: a run's first request does not wait for it.
 
 
 def process_settings(config: Config) -> ProcessSettings:
+    from monitor.record.versions import ProcessSettings
+
     return ProcessSettings(
         base_url=config.govuk.base_url.rstrip("/"),
         allowed_hosts=tuple(config.fetch.allowed_hosts),
@@ -141,11 +144,23 @@ def _check(config: Config, db: Database, only: Sequence[str] | None, now: Callab
     if stats.get("finish_reason") != "finished":
         raise RunStopped(f"the run was stopped ({stats.get('finish_reason')}) before the crawl finished; nothing was processed and the feed was left as it was")
 
-    processed_at = now()
-    processor = Processor(db, process_settings(config), run_id, processed_at, progress=progress, readers=readers())
     if not sink.successes:
         first = sink.first_error or "no request got an answer"
         raise NothingFetched(f"nothing could be fetched ({sink.failures} requests failed; first error: {first}); the database's versions and the feed were left as they were")
+    return _process(config, db, plan, only, now, result, progress)
+
+
+def _process(config: Config, db: Database, plan: CrawlPlan, only: Sequence[str] | None, now: Callable[[], datetime], result: RunResult, progress: Progress) -> RunResult:
+    """What was fetched becomes versions, changes, the feed and alerts."""
+    from monitor.document.files.readers import kept_readers
+    from monitor.record.ahead import readers
+    from monitor.record.alerts import deliver_alerts
+    from monitor.record.publishing import publish_all
+    from monitor.record.versions import Processor
+
+    run_id = result.run_id
+    processed_at = now()
+    processor = Processor(db, process_settings(config), run_id, processed_at, progress=progress, readers=readers())
     with stop_raises_run_stopped(), kept_readers():
         if only is None:
             _discover(db, config, run_id, processor, processed_at)
@@ -173,6 +188,8 @@ def _has_open_alerts(db: Database) -> bool:
 def _discover(db: Database, config: Config, run_id: int, processor: Processor, now: datetime) -> None:
     """Discovery, which must never cost the targets their check or the feed its update: what it
     raises (but damage or a full disk) is one warning line, and the run goes on."""
+    from monitor.record.discovery import discover_new
+
     counts = replace(processor.counts, errors=list(processor.counts.errors))
     try:
         discover_new(db, config, run_id, processor, now)
