@@ -45,6 +45,7 @@ class _Reader:
 
         self.limits = limits
         self.files = 0
+        self.timed_out = False  # the last file ran out of wall-clock time
         self.process = subprocess.Popen(
             [sys.executable, "-m", "monitor.document.files.sandbox", "--serve", json.dumps(asdict(limits))],
             stdin=subprocess.PIPE,
@@ -63,9 +64,9 @@ class _Reader:
         for line in self.process.stderr:
             self._stderr.append(line)
 
-    def read(self, data: bytes, fmt: str) -> FileContent | None:
-        """The file's content, an error for it, or None when this reader failed and was closed
-        (``self.failure`` then says how; ``self.timed_out`` whether the clock ran out)."""
+    def read(self, data: bytes, fmt: str) -> FileContent:
+        """The file's content, or an error for it as a child of its own would have said it (the
+        reader is then closed when it failed, ``timed_out`` says whether the clock ran out)."""
         from monitor.document.files.sandbox import describe_failure
 
         self.files += 1
@@ -150,14 +151,13 @@ class KeptReaders:
         finally:
             with self._lock:
                 self._all.discard(reader)
-        if content is not None and content.error is None and reader.process.poll() is None:
+        if content.error is None and reader.process.poll() is None:
             self._give_back(reader)
             return content
         if reader.process.poll() is None:
-            reader.close(kill=True)
+            reader.close(kill=True)  # after an error its state is not to be trusted
         if used_before and not reader.timed_out:
             return run_in_child(data, fmt, limits)  # the file's own answer, from a fresh child
-        assert content is not None
         return content
 
     def _take(self, limits: Limits) -> _Reader:
