@@ -120,18 +120,27 @@ def _insert_many(session: Session, table: str, rows: Sequence[Mapping[str, objec
     spends more time per row in Python than SQLite spends storing it. Values here are only
     strings, integers and None, so no type processing is skipped.
     """
-    if not rows:
+    if rows:
+        columns = list(rows[0])
+        _insert_rows(session, table, columns, [tuple(row[c] for c in columns) for row in rows])
+
+
+def _insert_rows(session: Session, table: str, columns: Sequence[str], values: Sequence[tuple[object, ...]]) -> None:
+    """``_insert_many`` for rows already in column order (a register's cells: millions of them)."""
+    if not values:
         return
-    columns = list(rows[0])
     connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     quote = connection.dialect.identifier_preparer.quote
     sql = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608 - names are this module's own, quoted; values are bound
     indexed = table in _FTS_TABLES and connection.dialect.name == "sqlite"
     before = connection.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {quote(table)}").scalar() if indexed else 0  # noqa: S608 - this module's own name
-    connection.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows])
+    connection.exec_driver_sql(sql, values)
     if indexed:  # the new rows' words, in one statement (a trigger per row is 5x slower: migration 0007)
         connection.exec_driver_sql(f"INSERT INTO {table}_fts(rowid, text) SELECT id, text FROM {quote(table)} WHERE id > {mark}", (before,))  # noqa: S608
+
+
+_REGISTER_COLUMNS = ("target_id", "file_url", "file_title", "sheet", "key_column", "row_key", "column_name", "value", "first_version_id", "last_version_id")
 
 
 def _register(session: Session, target_id: int, version_id: int, previous: int | None, file: IndexedFile) -> None:
@@ -152,31 +161,18 @@ def _register(session: Session, target_id: int, version_id: int, previous: int |
         )
         open_rows = {(sheet, key, column): (row_id, value) for row_id, sheet, key, column, value in session.execute(query)}
     going_on: list[int] = []
-    new_rows: list[dict[str, object]] = []
+    new_rows: list[tuple[object, ...]] = []
     for sheet, key_column, row_key, column, value in file.cells():
         found = open_rows.get((sheet, row_key, column))
         if found is not None and found[1] == value:
             going_on.append(found[0])
             continue
-        new_rows.append(
-            {
-                "target_id": target_id,
-                "file_url": file.url,
-                "file_title": file.title,
-                "sheet": sheet,
-                "key_column": key_column,
-                "row_key": row_key,
-                "column_name": column,
-                "value": value,
-                "first_version_id": version_id,
-                "last_version_id": version_id,
-            }
-        )
+        new_rows.append((target_id, file.url, file.title, sheet, key_column, row_key, column, value, version_id, version_id))
     for start in range(0, len(going_on), BATCH):
         chunk = going_on[start : start + BATCH]
         session.execute(update(RegisterRow).where(RegisterRow.id.in_(chunk)).values(last_version_id=version_id))
     for start in range(0, len(new_rows), BATCH):
-        _insert_many(session, RegisterRow.__tablename__, new_rows[start : start + BATCH])
+        _insert_rows(session, RegisterRow.__tablename__, _REGISTER_COLUMNS, new_rows[start : start + BATCH])
 
 
 def index_change(session: Session, change_id: int, rows: Sequence[DetailTuple]) -> None:
