@@ -105,8 +105,8 @@ def test_the_written_feeds_hold_the_old_rare_entries(tmp_path):
 def _count_renders(monkeypatch) -> dict[str, int]:
     from monitor.publish import feeds, pages
 
-    counts = {"entry": 0, "page": 0}
-    real_entry, real_page = feeds.render_entry_html, pages.render_change_page
+    counts = {"entry": 0, "page": 0, "index": 0, "history": 0}
+    real_entry, real_page, real_index, real_history = feeds.render_entry_html, pages.render_change_page, pages.render_index, pages.render_history
 
     def entry(e):
         counts["entry"] += 1
@@ -116,8 +116,18 @@ def _count_renders(monkeypatch) -> dict[str, int]:
         counts["page"] += 1
         return real_page(e)
 
+    def index(*args):
+        counts["index"] += 1
+        return real_index(*args)
+
+    def history(own):
+        counts["history"] += 1
+        return real_history(own)
+
     monkeypatch.setattr(feeds, "render_entry_html", entry)
     monkeypatch.setattr(pages, "render_change_page", page)
+    monkeypatch.setattr(pages, "render_index", index)
+    monkeypatch.setattr(pages, "render_history", history)
     return counts
 
 
@@ -130,10 +140,11 @@ def test_a_second_publish_renders_nothing_again_and_writes_the_same_bytes(tmp_pa
     counts = _count_renders(monkeypatch)
     publish_all(db, config, datetime(2025, 1, 1, tzinfo=UTC))
     first = _published(tmp_path)
-    assert counts == {"entry": 11, "page": 5}  # 5 newest + the feeds' own older entries; 5 pages
+    # 5 newest + the feeds' own older entries; 5 change pages, 7 index pages, 1 history page
+    assert counts == {"entry": 11, "page": 5, "index": 7, "history": 1}
     assert (tmp_path / ".feed.atom.render-cache.json").is_file()
     publish_all(db, config, datetime(2025, 1, 2, tzinfo=UTC))
-    assert counts == {"entry": 11, "page": 5}
+    assert counts == {"entry": 11, "page": 5, "index": 7, "history": 1}
     assert _published(tmp_path) == first
     db.dispose()
 
@@ -162,7 +173,7 @@ def test_what_changed_is_rendered_again_and_a_deleted_page_comes_back(tmp_path, 
     (tmp_path / "changes" / "change-120.html").unlink()
     counts = _count_renders(monkeypatch)
     publish_all(db, config, datetime(2025, 1, 1, tzinfo=UTC))
-    assert counts == {"entry": 0, "page": 0}
+    assert counts == {"entry": 0, "page": 0, "index": 0, "history": 0}
     assert (tmp_path / "changes" / "change-120.html").is_file()
     # the target renamed: every entry of it is rendered again with the new name
     (tmp_path / "config.toml").write_text(CONFIG.replace('name = "Register"', 'name = "Release register"'), encoding="utf-8")
@@ -170,7 +181,8 @@ def test_what_changed_is_rendered_again_and_a_deleted_page_comes_back(tmp_path, 
     with db.write() as session:
         repo.sync_configured_targets(session, [repo.TargetSpec(t.url, t.name, t.category) for t in config.targets], datetime(2025, 1, 1, tzinfo=UTC))
     publish_all(db, config, datetime(2025, 1, 1, tzinfo=UTC))
-    assert counts == {"entry": 9, "page": 5}  # every entry but the two of the privacy notice
+    # every entry but the two of the privacy notice, and every page listing the renamed target
+    assert counts == {"entry": 9, "page": 5, "index": 7, "history": 1}
     assert "Changes to Release register" in (tmp_path / "changes" / "target-1.html").read_text(encoding="utf-8")
     db.dispose()
 
@@ -183,7 +195,7 @@ def test_a_new_rendering_code_renders_everything_again(tmp_path, monkeypatch):
     counts = _count_renders(monkeypatch)
     monkeypatch.setattr(cache, "code_fingerprint", lambda: "an upgrade")
     publish_all(db, config, datetime(2025, 1, 1, tzinfo=UTC))
-    assert counts == {"entry": 11, "page": 5}
+    assert counts == {"entry": 11, "page": 5, "index": 7, "history": 1}
     db.dispose()
 
 

@@ -66,8 +66,9 @@ class RenderCache:
     def key(self, kind: str, data: object) -> str:
         return hashlib.sha256(f"{kind}\0{data!r}".encode()).hexdigest()
 
-    def html(self, kind: str, data: object, render: Callable[[], str]) -> str:
-        key = self.key(kind, data)
+    def html(self, kind: str, data: object, render: Callable[[], str], *, key: str | None = None) -> str:
+        """``key``: ``self.key(kind, data)`` when the caller has it already."""
+        key = key or self.key(kind, data)
         found = self._used.get(key)
         if found is None:
             found = self._old.get(key)

@@ -159,19 +159,25 @@ def _sources(entry: FeedEntry) -> dict[str, Any]:
 
 def write_pages(folder: Path, entries: Sequence[FeedEntry], title: str, cache: RenderCache | None = None) -> None:
     """Every change page, the index pages and the history pages, each atomically; unchanged
-    pages are left alone (their modification time only moves when their content does). A
-    change page in ``cache`` from an earlier publish is not rendered again."""
+    pages are left alone (their modification time only moves when their content does). A page
+    in ``cache`` from an earlier publish is not rendered again: a change page by its entry, an
+    index or history page by the entries it lists."""
     renderings = cache if cache is not None else RenderCache(None)
+    keys: dict[int, str] = {}  # id(entry) -> its cache key: what lists of entries are keyed by
     for entry in entries:
-        _write(folder / page_name(entry), renderings.html("change page", entry, partial(render_change_page, entry)), "change page")
+        keys[id(entry)] = key = renderings.key("change page", entry)
+        _write(folder / page_name(entry), renderings.html("change page", entry, partial(render_change_page, entry), key=key), "change page")
     filters = index_filters(entries)
+    listed = tuple(keys[id(e)] for e in entries)
     for index in filters:
-        _write(folder / index.page, render_index(entries, title, index, filters), "index of change pages")
+        html = renderings.html("index page", (title, index, tuple(filters), listed), partial(render_index, entries, title, index, filters))
+        _write(folder / index.page, html, "index of change pages")
     by_target: dict[int, list[FeedEntry]] = {}
     for entry in entries:
         by_target.setdefault(entry.target_id, []).append(entry)
     for target_id, own in by_target.items():
-        _write(folder / history_name(target_id), render_history(own), "history page")
+        html = renderings.html("history page", tuple(keys[id(e)] for e in own), partial(render_history, own))
+        _write(folder / history_name(target_id), html, "history page")
 
 
 def _write(path: Path, html: str, what: str) -> None:
