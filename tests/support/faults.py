@@ -426,7 +426,7 @@ def crash_trial(number: int, server: FixtureServer, config: Path, database: Path
     """Flip the site's state, start a run, SIGKILL it at a random moment, run again, check."""
     state = "after" if number % 2 == 0 else "before"
     server.set_state(state)
-    kill_after = rng.uniform(0.3 * max_kill_after, 0.9 * max_kill_after)
+    kill_after = rng.uniform(0.02 * max_kill_after, 0.9 * max_kill_after)  # a warm child crawls in its first tenth
     last_run = query_db(database, "SELECT coalesce(max(id), 0) FROM runs")[0][0]
     temp_before = set(feed.parent.glob(f".{feed.name}.*.tmp"))
     victim = start_monitor(config)
