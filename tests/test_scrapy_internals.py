@@ -261,17 +261,18 @@ def test_components_switched_off_are_not_even_imported():
 
 def test_the_http_handler_imported_with_a_cheap_stack_names_its_deprecated_classes_as_scrapy_does():
     """``import_with_cheap_stack`` gives Scrapy's deprecated-class shims the caller frame they
-    read, so the classes carry the same module name, and leaves ``inspect.stack`` as it was."""
+    read (and the frame's own module), so the classes carry the same module name, and leaves
+    ``inspect.stack`` and ``inspect.getmodule`` as they were."""
     import inspect
     import subprocess
     import sys
 
     script = (
         "import inspect, sys\n"
-        "real = inspect.stack\n"
+        "real, real_getmodule = inspect.stack, inspect.getmodule\n"
         "from spiders.imports import import_with_cheap_stack\n"
         "import_with_cheap_stack('scrapy.core.downloader.handlers.http11')\n"
-        "assert inspect.stack is real\n"
+        "assert inspect.stack is real and inspect.getmodule is real_getmodule\n"
         "from scrapy.core.downloader import contextfactory as c\n"
         "print(c.ScrapyClientContextFactory.__module__, c.AcceptableProtocolsContextFactory.__module__)\n"
     )
