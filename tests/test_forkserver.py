@@ -46,3 +46,15 @@ def test_signals_reach_the_child_and_its_end_is_reported_as_popen_does(tmp_path)
         wait_for(lambda: len(s.hits(f"/api/content{PRIVACY}")) == 2, what="the second run to be crawling")
         victim.kill()
         assert victim.wait(timeout=10) == -signal.SIGKILL
+
+
+def test_without_a_warm_process_children_start_from_scratch_and_it_is_said(tmp_path, monkeypatch):
+    broken = tmp_path / "zygote.py"
+    broken.write_text("import sys; sys.exit(3)\n", encoding="utf-8")
+    monkeypatch.setattr(forkserver, "ZYGOTE", broken)
+    monkeypatch.setattr(forkserver, "_server", None)
+    monkeypatch.setattr(forkserver, "_unavailable", None)
+    result = forkserver.run(["--version"], timeout=60)
+    assert result.returncode == 0 and result.stdout == fresh("--version").stdout
+    assert "did not start" in forkserver._unavailable  # noqa: SLF001
+    assert forkserver.run(["--version"], timeout=60).returncode == 0  # said once, then simply from scratch

@@ -21,6 +21,7 @@ import contextlib
 import io
 import json
 import os
+import secrets
 import select
 import signal
 import socket
@@ -40,14 +41,20 @@ class _Server:
     """The zygote of this test process, started on first use and stopped at exit."""
 
     def __init__(self) -> None:
-        self.folder = tempfile.mkdtemp(prefix="dfe-zygote-")
-        self.address = os.path.join(self.folder, "socket")
-        self.process = subprocess.Popen([sys.executable, str(ZYGOTE), self.address], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        # Linux's abstract socket namespace: no file, and no limit from a long TMPDIR
+        # (a socket path has at most 107 bytes). Elsewhere a socket file in a private folder.
+        self.folder = None if sys.platform == "linux" else tempfile.mkdtemp(prefix="dfe-zygote-")
+        name = f"@dfe-monitor-zygote-{os.getpid()}-{secrets.token_hex(4)}" if self.folder is None else os.path.join(self.folder, "socket")
+        self.address = "\0" + name[1:] if name.startswith("@") else name
+        self.process = subprocess.Popen([sys.executable, str(ZYGOTE), name], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         ready = self.process.stdout.readline().strip()
         if ready != "ready":
             self.process.kill()
-            raise RuntimeError(f"the warm dfe-monitor did not start (said {ready!r}, exit {self.process.wait()})")
+            code = self.process.wait()
+            for stream in (self.process.stdin, self.process.stdout):
+                stream.close()
+            raise RuntimeError(f"the warm dfe-monitor did not start (said {ready!r}, exit {code})")
         atexit.register(self.stop)
 
     def stop(self) -> None:
@@ -61,21 +68,29 @@ class _Server:
                 self.process.wait()
         if self.process.stdout is not None:
             self.process.stdout.close()
-        for name in os.listdir(self.folder):
-            os.unlink(os.path.join(self.folder, name))
-        os.rmdir(self.folder)
+        if self.folder is not None:
+            for name in os.listdir(self.folder):
+                os.unlink(os.path.join(self.folder, name))
+            os.rmdir(self.folder)
 
 
 _server: _Server | None = None
+_unavailable: str | None = None  # why the warm process could not be started, once said
 _lock = threading.Lock()
 
 
-def _zygote() -> _Server:
-    global _server
+def _zygote() -> _Server | None:
+    """The warm process, started when first needed; None (said once on stderr) when it cannot
+    start here, and every child then starts from scratch: slower, never skipped."""
+    global _server, _unavailable
     with _lock:
-        if _server is None or _server.process.poll() is not None:
-            _server = _Server()
-        return _server
+        if _unavailable is None and (_server is None or _server.process.poll() is not None):
+            try:
+                _server = _Server()
+            except (OSError, RuntimeError) as exc:
+                _unavailable = str(exc)
+                print(f"forkserver: {exc}; dfe-monitor child processes start from scratch", file=sys.__stderr__)
+        return None if _unavailable is not None else _server
 
 
 class ForkedProcess:
@@ -91,9 +106,11 @@ class ForkedProcess:
         self.stderr = self._stream(stderr, opened, sent, text)
         sent.insert(0, self._source(stdin, opened))
         request = {"argv": [str(a) for a in args], "cwd": str(cwd or os.getcwd()), "env": dict(os.environ if env is None else env)}
+        server = _zygote()
+        assert server is not None, "popen() starts from scratch when there is no warm process"
         self._conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            self._conn.connect(_zygote().address)
+            self._conn.connect(server.address)
             socket.send_fds(self._conn, [json.dumps(request).encode()], sent)
         finally:
             for fd in opened:
@@ -207,7 +224,7 @@ class ForkedProcess:
 def popen(args: list[str], **kwargs: Any) -> ForkedProcess | subprocess.Popen[Any]:
     """``dfe-monitor ARGS`` as a child process: forked when it can be, started from scratch when
     ``DFE_TEST_NO_FORKSERVER`` is set."""
-    if os.environ.get(DISABLE_ENV):
+    if os.environ.get(DISABLE_ENV) or _zygote() is None:
         kwargs.setdefault("text", True)
         return subprocess.Popen([sys.executable, "-m", "monitor", *args], **kwargs)
     return ForkedProcess(args, **kwargs)

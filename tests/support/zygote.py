@@ -126,7 +126,8 @@ def become(argv: list[str], cwd: str, env: dict[str, str], fds: list[int]) -> No
 def main() -> None:
     warm()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(sys.argv[1])
+    name = sys.argv[1]
+    listener.bind("\0" + name[1:] if name.startswith("@") else name)  # "@name": abstract namespace
     listener.listen(64)
     print("ready", flush=True)
     command = serve(listener)
