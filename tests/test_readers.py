@@ -86,7 +86,7 @@ def test_a_failure_in_a_used_reader_is_read_again_by_a_child_of_its_own(monkeypa
         alone.append(fmt)
         return run_in_child(data, fmt, limits)
 
-    monkeypatch.setattr("monitor.document.files.sandbox.run_in_child", counting_run_in_child)
+    monkeypatch.setattr("monitor.document.files.readers.run_in_child", counting_run_in_child)
     with readers.kept_readers() as kept:
         assert extract_file(fixture("census-guide-before.pdf")).error is None
         cyclic = extract_file(fixture("hostile-cyclic-pages.pdf"))

@@ -40,6 +40,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from monitor.demo.faults import FaultResponses
 from monitor.demo.state import Fault, RequestRecord, SiteState
+from monitor.times import rfc3339
 
 CONTENT_TYPES = {
     ".json": "application/json; charset=utf-8",
@@ -241,7 +242,7 @@ class _Handler(FaultResponses):
         return 200
 
     def _fill(self, text: str, *, shuffle: bool) -> str:
-        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        now = rfc3339(datetime.now(UTC))
         host = self.headers.get("Host") or "127.0.0.1"
         text = (
             text.replace("{{base}}", f"http://{host}")

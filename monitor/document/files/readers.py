@@ -21,14 +21,19 @@ import json
 import os
 import select
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import asdict
 
 from monitor.document.files.safety import Limits
+from monitor.document.files.sandbox import (
+    PROJECT_ROOT,
+    child_command,
+    child_environment,
+    describe_failure,
+    run_in_child,
+)
 from monitor.model import FileContent, file_content_from_json
 
 # A reader is replaced after this many files, whatever happened: a bound on anything a parser
@@ -41,13 +46,11 @@ class _Reader:
     """One ``sandbox --serve`` child and the pipes to it."""
 
     def __init__(self, limits: Limits) -> None:
-        from monitor.document.files.sandbox import PROJECT_ROOT, child_environment
-
         self.limits = limits
         self.files = 0
         self.timed_out = False  # the last file ran out of wall-clock time
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "monitor.document.files.sandbox", "--serve", json.dumps(asdict(limits))],
+            child_command("--serve", limits),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -67,8 +70,6 @@ class _Reader:
     def read(self, data: bytes, fmt: str) -> FileContent:
         """The file's content, or an error for it as a child of its own would have said it (the
         reader is then closed when it failed, ``timed_out`` says whether the clock ran out)."""
-        from monitor.document.files.sandbox import describe_failure
-
         self.files += 1
         self.timed_out = False
         deadline = time.monotonic() + self.limits.timeout_seconds
@@ -142,8 +143,6 @@ class KeptReaders:
         self.started = 0  # reader children started (for the benchmarks)
 
     def extract(self, data: bytes, fmt: str, limits: Limits) -> FileContent:
-        from monitor.document.files.sandbox import run_in_child
-
         reader = self._take(limits)
         used_before = reader.files > 0
         try:

@@ -36,9 +36,14 @@ from monitor.model import FileContent, file_content_from_json, file_content_to_j
 PROJECT_ROOT = str(Path(__file__).resolve().parents[3])
 
 
+def child_command(mode: str, limits: Limits) -> list[str]:
+    """The sandbox child for ``mode``: a format (one file) or ``--serve`` (file after file)."""
+    return [sys.executable, "-m", "monitor.document.files.sandbox", mode, json.dumps(asdict(limits))]
+
+
 def run_in_child(data: bytes, fmt: str, limits: Limits) -> FileContent:
     """Extract ``data`` in a child process of its own, started for this file alone."""
-    command = [sys.executable, "-m", "monitor.document.files.sandbox", fmt, json.dumps(asdict(limits))]
+    command = child_command(fmt, limits)
     try:
         result = subprocess.run(
             command,
