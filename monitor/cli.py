@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from monitor import __version__
+from monitor import __version__, heap
 from monitor.console import Progress, configure_logging
 from monitor.errors import EXIT_OK, EXIT_SOFTWARE, LockHeld, MonitorError, UsageError
 from monitor.research import commands as research
@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    heap.starting()
+    try:
+        return _main(argv)
+    finally:
+        heap.settle()  # a caller in the same process (tests, embedding) gets its collector back
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     verbose = int(args.verbose or 0)
@@ -179,6 +187,7 @@ def cmd_schedule(args: argparse.Namespace, verbose: int) -> int:
     from monitor.daemon.scheduler import run_scheduler
 
     config = _config(args)
+    heap.started()  # a daemon: collect normally for its whole life
     return run_scheduler(config, verbose=verbose, log_format=args.log_format)
 
 
@@ -206,12 +215,14 @@ def cmd_notify(args: argparse.Namespace, verbose: int) -> int:
 def cmd_serve(args: argparse.Namespace, verbose: int) -> int:
     from monitor.serve.server import serve
 
+    heap.started()
     return serve(_config(args), host=args.host, port=args.port)
 
 
 def cmd_demo(args: argparse.Namespace, verbose: int) -> int:
     from monitor.demo import run_demo
 
+    heap.started()
     return run_demo(Path(args.dir), verbose=verbose, serve=args.serve)
 
 

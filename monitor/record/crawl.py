@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+from monitor import heap
 from monitor.config import Config
 from monitor.console import NO_PROGRESS, Progress
 from spiders.items import Capture, CrawlPlan
@@ -141,6 +142,7 @@ def crawl(plan: CrawlPlan, config: Config, sink: Callable[[Capture], None], *, v
     logging.getLogger("scrapy").setLevel(logging.INFO if verbose >= 2 else logging.ERROR)
     crawler = process.create_crawler(GovukSpider)
     process.crawl(crawler, plan=plan, sink=sink)
+    heap.started()  # all the crawl needs is made: freeze it, collect normally from here
     with _stop_on_signals(crawler):
         # Scrapy's own handlers would wait for every request under way (a Retry-After: minutes)
         process.start(install_signal_handlers=False)
