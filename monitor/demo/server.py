@@ -169,17 +169,28 @@ class _Handler(FaultResponses):
         if file is None:
             self._send(404, b"<html><body><h1>Page not found</h1></body></html>", "text/html", {})
             return 404
-        raw = file.read_bytes()
         content_type = CONTENT_TYPES.get(file.suffix, "application/octet-stream")
         headers: dict[str, str] = {}
-        text = _utf8(raw) if file.suffix in TEXT_SUFFIXES else None
-        if text is not None:
-            stable = not any(p in text for p in RANDOM_PLACEHOLDERS)
-            body = self._fill(text, shuffle=file.suffix == ".json").encode("utf-8")
-        else:  # a binary file, or text in another encoding (a Windows-1252 CSV): served as it is
-            stable, body = True, raw
+        stat = file.stat()
+        key = (str(file), stat.st_size, stat.st_mtime_ns, self.headers.get("Host"))
+        cached = self.site_state.bodies.get(key)
+        if cached is not None:
+            stable, (body, etag) = True, cached
+        else:
+            raw = file.read_bytes()
+            text = _utf8(raw) if file.suffix in TEXT_SUFFIXES else None
+            if text is not None:
+                stable = not any(p in text for p in RANDOM_PLACEHOLDERS)
+                shuffled = file.suffix == ".json" and self.site_state.shuffle_links and '"links"' in text
+                body = self._fill(text, shuffle=file.suffix == ".json").encode("utf-8")
+            else:  # a binary file, or text in another encoding (a Windows-1252 CSV): served as it is
+                stable, shuffled, body = True, False, raw
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"' if stable else ""
+            # Only a file older than a second: rewritten later, it gets a later mtime (a key of
+            # its own) even where mtimes are coarse.
+            if stable and not shuffled and time.time() - stat.st_mtime > 1.0:
+                self.site_state.bodies.put(key, body, etag)
         if stable:
-            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
             headers.update({"ETag": etag, "Last-Modified": STABLE_LAST_MODIFIED})
             if self._not_modified(etag):
                 self._send(304, b"", None, headers)
