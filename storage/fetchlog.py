@@ -92,6 +92,10 @@ MAX_HEADER_BYTES = 64 * 1024
 def bounded_headers(headers: Sequence[tuple[str, str]]) -> tuple[str, int]:
     """Headers as a JSON list of [name, value], in order, until MAX_HEADER_BYTES; the count of
     those left out goes to ``headers_dropped`` (a hostile server cannot swell the database)."""
+    pairs = [[str(name), str(value)] for name, value in headers]
+    whole = json.dumps(pairs, ensure_ascii=False)
+    if len(whole) * 4 <= MAX_HEADER_BYTES or len(whole.encode()) <= MAX_HEADER_BYTES:  # the usual case: all fit
+        return whole, 0
     kept: list[list[str]] = []
     size = 2
     for name, value in headers:

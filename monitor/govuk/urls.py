@@ -6,6 +6,7 @@ starts with ``https://www.gov.uk`` and names the host ``evil.example``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -95,7 +96,18 @@ def canonical_url(url: str) -> str:
     downloads in this form means a file that was fetched is always found. Raises ValueError for
     what cannot be a URL at all (an impossible port or host name).
     """
+    if len(url) > MAX_URL_LENGTH:  # too long to be asked for: not worth keeping spelled
+        return _canonical(url)
+    return _canonical_kept(url)
+
+
+def _canonical(url: str) -> str:
     return safe_url_string(url).split("#", 1)[0]
+
+
+# A run spells the same addresses several times (planning, the spider, each file's answer):
+# ~40 µs each. Only URLs short enough to be requested are kept, so memory stays bounded.
+_canonical_kept = functools.lru_cache(maxsize=16384)(_canonical)
 
 
 def fetchable_url(url: str, allowed: Iterable[str]) -> str | None:
