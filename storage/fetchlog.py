@@ -29,8 +29,8 @@ def record_fetch(session: Session, run_id: int, now: datetime, body: bytes | Non
 def record_fetches(session: Session, run_id: int, fetches: Sequence[tuple[datetime, bytes | None, dict[str, Any]]]) -> None:
     """:func:`record_fetch` for a batch, in order: the bodies the 304s stand for found in one
     query (the batch's own earlier answers included), the rows written in one insert."""
-    wanted = [f["url"] for _, body, f in fetches if f.get("not_modified") and body is None]
-    known = newest_bodies(session, wanted)
+    wanted = [f["url"] for _, body, f in fetches if body is not None or f.get("not_modified")]
+    known = newest_bodies(session, wanted)  # for a 304: the body it stands for; else: a delta's base
     rows = []
     for when, body, fields in fetches:
         values = _fetch_values(session, run_id, when, body, fields, known.get)
@@ -52,7 +52,11 @@ FETCH_DEFAULTS: dict[str, Any] = {
 def _fetch_values(session: Session, run_id: int, now: datetime, body: bytes | None, fields: dict[str, Any], previous_body: Callable[[str], BodyOf | None]) -> dict[str, Any]:
     """Every column of a fetch row."""
     fields = dict(fields)
-    sha = put_blob(session, body, now) if body is not None else None
+    if body is not None:
+        previous = previous_body(fields["url"])
+        sha: str | None = put_blob(session, body, now, like=previous[0] if previous is not None else None)
+    else:
+        sha = None
     headers = fields.pop("headers", None)
     if headers is not None:
         fields["headers"], fields["headers_dropped"] = bounded_headers(headers)

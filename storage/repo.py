@@ -198,7 +198,8 @@ def latest_version(session: Session, target_id: int) -> VersionRow | None:
 
 
 def add_version(session: Session, *, target_id: int, run_id: int, now: datetime, document_json: bytes, fingerprint: str, page_fetch_id: int | None, extractor_version: int, technical: bool = False, plan_facts: str | None = None) -> VersionRow:
-    sha = put_blob(session, document_json, now)
+    previous = session.scalars(select(Version.document_sha256).where(Version.target_id == target_id).order_by(Version.id.desc()).limit(1)).first()
+    sha = put_blob(session, document_json, now, like=previous)
     version = Version(target_id=target_id, run_id=run_id, created_at=now, fingerprint=fingerprint, document_sha256=sha, page_fetch_id=page_fetch_id, extractor_version=extractor_version, technical=technical, plan_facts=plan_facts)
     session.add(version)
     session.flush()

@@ -99,7 +99,8 @@ class Blob(Base):
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)
-    compression: Mapped[str] = mapped_column(String, default="zlib")
+    compression: Mapped[str] = mapped_column(String, default="zlib")  # zlib | zstd-delta (storage/blobs.py)
+    base_sha256: Mapped[str | None] = mapped_column(String(64))  # zstd-delta: the blob whose bytes are the dictionary
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -206,7 +206,7 @@ def test_a_damaged_blob_stops_the_run_with_exit_65(s):
     versions = s.versions()
     result = s.run(expect=65)
     [line] = stderr_lines(result)
-    assert line.startswith("dfe-monitor: the database monitor.db is damaged (a stored blob is damaged (Error -3 while decompressing data")
+    assert line.startswith("dfe-monitor: the database monitor.db is damaged (a stored blob is damaged (")  # zlib or zstd says how
     assert s.feed.read_bytes() == feed
     assert s.versions() == versions
 

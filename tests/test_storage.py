@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from datetime import UTC, datetime
 
@@ -237,3 +238,101 @@ def test_the_stamp_is_never_read_through_a_link_or_from_a_fifo(tmp_path):
     assert checked.last_full_check(file) is None  # returns at once: no writer on the FIFO
     checked.remember(file, 1.0)  # replaces the FIFO with a regular file
     assert checked.stamp_path(file).is_file()
+
+
+def _page(paragraphs: int, extra: str = "") -> bytes:
+    body = "".join(f"<p>Paragraph {n}: records shared under agreement {hashlib.sha256(str(n).encode()).hexdigest()[:24]}.</p>" for n in range(paragraphs))
+    return f"<html><body><main>{extra}{body}</main></body></html>".encode()
+
+
+def test_a_new_body_of_the_same_address_is_a_small_delta_against_a_body_stored_whole(db):
+    """The next body of an address is stored as a zstd delta against the last one; a delta's own
+    successor goes against the same whole base, so no read takes more than two decompressions."""
+    bodies = [_page(300), _page(300, "<p>Update 1: a new share.</p>"), _page(300, "<p>Update 2: another.</p><p>Update 1: a new share.</p>")]
+    with db.write() as session:
+        run_id = repo.start_run(session, NOW, 1)
+        rows = [repo.record_fetch(session, run_id, NOW, body, role="page", url="http://x/p", status=200) for body in bodies]
+    with db.read() as session:
+        first, second, third = (session.get(Blob, row.sha256) for row in rows)
+        assert (first.compression, first.base_sha256) == ("zlib", None)
+        assert (second.compression, second.base_sha256) == ("zstd-delta", first.sha256)
+        assert (third.compression, third.base_sha256) == ("zstd-delta", first.sha256)  # never a delta of a delta
+        assert len(second.data) < 200 < len(first.data) // 10
+        assert [repo.get_blob(session, row.sha256) for row in rows] == bodies
+
+
+def test_unrelated_bytes_and_other_addresses_are_stored_whole(db):
+    with db.write() as session:
+        run_id = repo.start_run(session, NOW, 1)
+        a = repo.record_fetch(session, run_id, NOW, _page(200), role="page", url="http://x/a", status=200)
+        b = repo.record_fetch(session, run_id, NOW, _page(200, "<p>other</p>"), role="page", url="http://x/b", status=200)
+        c = repo.record_fetch(session, run_id, NOW, bytes(range(256)) * 40, role="page", url="http://x/a", status=200)
+        tiny = repo.record_fetch(session, run_id, NOW, b"tiny", role="api", url="http://x/t", status=200)
+        after_tiny = repo.record_fetch(session, run_id, NOW, b"tiny, then more", role="api", url="http://x/t", status=200)
+    with db.read() as session:
+        for row in (a, b, c, tiny, after_tiny):  # b: another address; c: nothing like a; tiny: no dictionary
+            assert session.get(Blob, row.sha256).compression == "zlib", row.url
+
+
+def test_a_versions_document_is_a_delta_against_the_targets_previous_document(db):
+    import json
+
+    documents = [json.dumps({"title": "Privacy notice", "blocks": [f"block {n} about pupil data" for n in range(400)], "extra": extra}).encode() for extra in ("", "a change")]
+    with db.write() as session:
+        run_id = repo.start_run(session, NOW, 1)
+        repo.sync_configured_targets(session, [repo.TargetSpec("http://x/p", "P", "privacy-notice")], NOW)
+        target_id = repo.all_targets(session)[0].id
+        versions = [repo.add_version(session, target_id=target_id, run_id=run_id, now=NOW, document_json=doc, fingerprint=str(n), page_fetch_id=None, extractor_version=1) for n, doc in enumerate(documents)]
+    with db.read() as session:
+        old, new = (session.get(Blob, v.document_sha256) for v in versions)
+        assert (old.compression, new.compression, new.base_sha256) == ("zlib", "zstd-delta", old.sha256)
+        assert [repo.get_blob(session, v.document_sha256) for v in versions] == documents
+
+
+@pytest.mark.parametrize("damage", ["base missing", "base is a delta", "data damaged"])
+def test_a_damaged_delta_is_said_to_be_damaged(db, damage):
+    bodies = [_page(300), _page(300, "<p>one</p>"), _page(300, "<p>two</p>")]
+    with db.write() as session:
+        run_id = repo.start_run(session, NOW, 1)
+        rows = [repo.record_fetch(session, run_id, NOW, body, role="page", url="http://x/p", status=200) for body in bodies]
+    with db.write() as session:
+        blob = session.get(Blob, rows[1].sha256)
+        if damage == "base missing":
+            blob.base_sha256 = "0" * 64
+        elif damage == "base is a delta":
+            blob.base_sha256 = rows[2].sha256
+        else:
+            blob.data = blob.data[:-8] + b"\x00" * 8
+    with db.read() as session, pytest.raises(DatabaseCorrupt):
+        repo.get_blob(session, rows[1].sha256)
+
+
+def test_downgrading_past_the_deltas_writes_them_out_whole(tmp_path):
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    database = Database(url)
+    database.setup()
+    bodies = [_page(300), _page(300, "<p>one</p>")]
+    with database.write() as session:
+        run_id = repo.start_run(session, NOW, 1)
+        rows = [repo.record_fetch(session, run_id, NOW, body, role="page", url="http://x/p", status=200) for body in bodies]
+    database.dispose()
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0007")
+    engine.dispose()
+    con = sqlite3.connect(tmp_path / "monitor.db")
+    try:
+        stored = dict(con.execute("SELECT sha256, data FROM blobs").fetchall())
+        assert {r[0] for r in con.execute("SELECT compression FROM blobs")} == {"zlib"}
+        assert "base_sha256" not in {r[1] for r in con.execute("PRAGMA table_info(blobs)")}
+    finally:
+        con.close()
+    import zlib
+
+    assert [zlib.decompress(stored[row.sha256]) for row in rows] == bodies
