@@ -7,6 +7,7 @@ import json
 import sqlite3
 import zlib
 
+from support.faults import blob
 from support.inprocess import in_process_crawls, run_cli
 from support.sitebuilder import Site, config_text, read_changes
 
@@ -28,7 +29,7 @@ def test_versions_from_older_code_are_rederived_not_reported(tmp_path, monkeypat
         con = sqlite3.connect(tmp_path / "monitor.db")
         with con:
             sha, = con.execute("SELECT document_sha256 FROM versions").fetchone()
-            data = json.loads(zlib.decompress(con.execute("SELECT data FROM blobs WHERE sha256 = ?", (sha,)).fetchone()[0]))
+            data = json.loads(blob(tmp_path / "monitor.db", sha))
             data["blocks"][0]["text"] = "We share data  with researchers ."
             old = json.dumps(data).encode()
             old_sha = hashlib.sha256(old).hexdigest()

@@ -151,7 +151,8 @@ def test_bytes_that_no_longer_match_their_hash_are_damage(db):
         run_id = repo.start_run(session, NOW, 1)
         fetch = repo.record_fetch(session, run_id, NOW, b"original bytes", role="api", url="http://x/a", status=200)
         sha = fetch.sha256
-        session.get(Blob, sha).data = zlib.compress(b"tampered bytes")
+        stored = session.get(Blob, sha)
+        stored.compression, stored.data = "zlib", zlib.compress(b"tampered bytes")
     with db.read() as session, pytest.raises(DatabaseCorrupt, match="no longer match"):
         repo.get_blob(session, sha)
 
@@ -254,7 +255,7 @@ def test_a_new_body_of_the_same_address_is_a_small_delta_against_a_body_stored_w
         rows = [repo.record_fetch(session, run_id, NOW, body, role="page", url="http://x/p", status=200) for body in bodies]
     with db.read() as session:
         first, second, third = (session.get(Blob, row.sha256) for row in rows)
-        assert (first.compression, first.base_sha256) == ("zlib", None)
+        assert (first.compression, first.base_sha256) == ("zstd", None)
         assert (second.compression, second.base_sha256) == ("zstd-delta", first.sha256)
         assert (third.compression, third.base_sha256) == ("zstd-delta", first.sha256)  # never a delta of a delta
         assert len(second.data) < 200 < len(first.data) // 10
@@ -271,7 +272,7 @@ def test_unrelated_bytes_and_other_addresses_are_stored_whole(db):
         after_tiny = repo.record_fetch(session, run_id, NOW, b"tiny, then more", role="api", url="http://x/t", status=200)
     with db.read() as session:
         for row in (a, b, c, tiny, after_tiny):  # b: another address; c: nothing like a; tiny: no dictionary
-            assert session.get(Blob, row.sha256).compression == "zlib", row.url
+            assert session.get(Blob, row.sha256).compression == "zstd", row.url
 
 
 def test_a_versions_document_is_a_delta_against_the_targets_previous_document(db):
@@ -285,7 +286,7 @@ def test_a_versions_document_is_a_delta_against_the_targets_previous_document(db
         versions = [repo.add_version(session, target_id=target_id, run_id=run_id, now=NOW, document_json=doc, fingerprint=str(n), page_fetch_id=None, extractor_version=1) for n, doc in enumerate(documents)]
     with db.read() as session:
         old, new = (session.get(Blob, v.document_sha256) for v in versions)
-        assert (old.compression, new.compression, new.base_sha256) == ("zlib", "zstd-delta", old.sha256)
+        assert (old.compression, new.compression, new.base_sha256) == ("zstd", "zstd-delta", old.sha256)
         assert [repo.get_blob(session, v.document_sha256) for v in versions] == documents
 
 

@@ -416,9 +416,16 @@ def check_history(database: Path, expected_state: str) -> list[str]:
 
 
 def blob(database: Path, sha: str) -> bytes:
+    """A blob's bytes, read as docs/schema.md says a researcher would (no project code)."""
     import zlib
 
-    data, compression = query_db(database, "SELECT data, compression FROM blobs WHERE sha256 = ?", sha)[0]
+    from storage.blobs import zstd
+
+    data, compression, base = query_db(database, "SELECT data, compression, base_sha256 FROM blobs WHERE sha256 = ?", sha)[0]
+    if compression == "zstd-delta":
+        return zstd.decompress(data, zstd_dict=zstd.ZstdDict(blob(database, base), is_raw=True))
+    if compression == "zstd":
+        return zstd.decompress(data)
     return zlib.decompress(data) if compression == "zlib" else data
 
 
