@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from twisted.python.failure import Failure
 
+from monitor.govuk.markup import Element
 from monitor.govuk.pages import looks_like_error_page, parse_html
 from spiders.scrapy_internals import (
     describe_size_refusal,
@@ -26,7 +28,7 @@ _HTML_START = re.compile(rb"^\s*(<!doctype html|<html)", re.IGNORECASE)
 _HTML_END = re.compile(rb"</(html|body)\s*>", re.IGNORECASE)
 
 
-def body_problem(role: str, body: bytes, content_type: str | None = None) -> str | None:
+def body_problem(role: str, body: bytes, content_type: str | None = None, *, parse: Callable[[bytes], Element] = parse_html) -> str | None:
     """Why a 200 answer cannot be the content it claims to be, or None.
 
     Checks of the transport only — is the body complete, is it GOV.UK's own error page — never of
@@ -39,14 +41,14 @@ def body_problem(role: str, body: bytes, content_type: str | None = None) -> str
     if role in JSON_ROLES:
         if is_json(body):
             return None
-        title = _error_page_title(body) if html else None
+        title = _error_page_title(body, parse) if html else None
         api = "Search API" if role == "search" else "Content API"
         if title:
             return f"GOV.UK served an error page ({title!r}) with status 200 instead of the {api} answer"
         return f"the {api} answer is not valid JSON (truncated or garbled)"
     if not html or (role in FILE_ROLES and not _HTML_START.match(body[:512])):
         return None  # a file: its bytes are whatever they are
-    title = _error_page_title(body)
+    title = _error_page_title(body, parse)
     if title:
         return f"GOV.UK served an error page ({title!r}) with status 200, not the content"
     if role == "page":
@@ -57,9 +59,9 @@ def body_problem(role: str, body: bytes, content_type: str | None = None) -> str
     return None
 
 
-def _error_page_title(body: bytes) -> str | None:
+def _error_page_title(body: bytes, parse: Callable[[bytes], Element]) -> str | None:
     try:
-        return looks_like_error_page(parse_html(body))
+        return looks_like_error_page(parse(body))
     except Exception:  # noqa: BLE001 - a page too broken to parse is not an error page we know
         return None
 

@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 
 from monitor.errors import ExtractionError
 from monitor.govuk.items import attachments_from_item, load_item, parent_path
+from monitor.govuk.markup import Element, parse_html
 from monitor.govuk.pages import page_attachments
 from monitor.govuk.search import (
     SEARCH_FIELDS,
@@ -49,6 +50,7 @@ class GovukSpider(scrapy.Spider):
         self.seen_by_entry: dict[str, set[str]] = {}  # each search's own results so far
         self.new_found: dict[str, int] = {}  # new search results fetched, per discover entry
         self.base = plan.base_url.rstrip("/")
+        self._parsed: tuple[bytes, Element] | None = None  # the last body parsed, and its tree
 
     async def start(self) -> AsyncIterator[Request]:
         for target in self.plan.targets:
@@ -183,7 +185,8 @@ class GovukSpider(scrapy.Spider):
         elif response.status == 200 and capture.error is None:
             if self._over(self.plan.max_tags, response.body.count(b"<")):
                 return  # too large to read: the document stage fails it, nothing more to fetch
-            listed = page_attachments(response.body, response.url, target.selector)
+            listed = page_attachments(self._tree(response.body), response.url, target.selector)
+            self._parsed = None  # the tree is done with: not kept while other answers arrive
             if self._over(self.plan.max_attachments, len(listed)):
                 return
             files = [a.url for a in listed if a.attachment_type == "file"]
@@ -262,7 +265,14 @@ class GovukSpider(scrapy.Spider):
     def _problem(self, response: Response) -> str | None:
         if response.status != 200:
             return None
-        return body_problem(response.meta.get("dfe_role", "page"), response.body, _header(response.headers, b"Content-Type"))
+        return body_problem(response.meta.get("dfe_role", "page"), response.body, _header(response.headers, b"Content-Type"), parse=self._tree)
+
+    def _tree(self, body: bytes) -> Element:
+        """``body`` parsed, once: judging a page and listing its files read the same tree (only
+        read it: never change it). Kept for the last body only."""
+        if self._parsed is None or self._parsed[0] is not body:
+            self._parsed = (body, parse_html(body))
+        return self._parsed[1]
 
     def _body_retry(self, response: Response) -> Request | None:
         """Ask once more (with the usual backoff) for an answer whose body cannot be right."""

@@ -55,7 +55,8 @@ def looks_like_error_page(root: Element) -> str | None:
     return None
 
 
-def page_attachments(html: str | bytes, url: str, selector: str = CONTENT_SELECTOR) -> tuple[Attachment, ...]:
-    """The attachments listed in a rendered page's content (what the spider downloads)."""
-    content = content_root(parse_html(html), selector)
+def page_attachments(html: str | bytes | Element, url: str, selector: str = CONTENT_SELECTOR) -> tuple[Attachment, ...]:
+    """The attachments listed in a rendered page's content (what the spider downloads); ``html``
+    may be the page already parsed (it is only read)."""
+    content = content_root(parse_html(html) if isinstance(html, (str, bytes)) else html, selector)
     return attachments_in(content, url) if content is not None else ()
