@@ -102,6 +102,26 @@ def bench_storage(runs: int, targets: int = 100, changing: float = 0.02) -> None
     size = database.stat().st_size
     print(f"{runs + 1} runs of {targets} targets, {changing:.0%} changing per run: database {size / 1e6:.1f} MB; "
           f"the {len(distinct)} distinct pages zlib-compressed: {compressed / 1e6:.1f} MB; ratio {size / compressed:.2f}")
+    print("where the bytes are (each table with its indexes; a full-text index with its shadow tables):")
+    for table, bytes_ in storage_breakdown(database)[:10]:
+        print(f"  {table:28s} {bytes_ / 1e6:6.1f} MB")
+
+
+def storage_breakdown(database: Path) -> list[tuple[str, int]]:
+    """Bytes per table of a SQLite database (SQLite's ``dbstat``), largest first."""
+    con = sqlite3.connect(database)
+    try:
+        owner = dict(con.execute("SELECT name, tbl_name FROM sqlite_master"))
+        sizes: dict[str, int] = {}
+        for name, bytes_ in con.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"):
+            table = owner.get(name, name)
+            for shadow in ("_data", "_idx", "_docsize", "_config", "_content"):
+                if table.endswith("_fts" + shadow):
+                    table = table.removesuffix(shadow)
+            sizes[table] = sizes.get(table, 0) + bytes_
+    finally:
+        con.close()
+    return sorted(sizes.items(), key=lambda item: -item[1])
 
 
 def bench_feed(changes: int) -> None:
