@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.compare.document import diff_documents
 from monitor.compare.termforms import find_terms, split_on_terms, word_forms
@@ -101,3 +103,49 @@ def test_a_removed_row_or_section_holding_a_term_counts():
     report = diff_documents(doc(attachments=(guide,)), doc(attachments=(replace(guide, sha256="sha-2"),)), {"sha-1": before, "sha-2": after}, terms=TERMS)
     assert report is not None and report.terms == ("police",)
     assert report.headline == "file replaced: Guide (section 2 Sharing with the police removed)"
+
+
+# -- the quick look before the full search --------------------------------------------------------
+
+
+def _found_by_the_full_search(text: str, terms: tuple[str, ...]) -> tuple[str, ...]:
+    """What find_terms answered before it skipped terms that cannot occur: every term's
+    pattern run over the whole text."""
+    from monitor.compare.termforms import terms_pattern
+
+    pattern = terms_pattern(terms)
+    seen = {int(name[1:]) for match in pattern.finditer(text) for name, value in match.groupdict().items() if value is not None}
+    return tuple(term for i, term in enumerate(terms) if i in seen)
+
+
+_PIECES = ["Home", "office", "OFFICE's", "third", "-", " ", "\n", "party", "parties", "re", "identifiable", "reidentifiably",
+           "retain", "RETAINED", "retentions", "nationalit", "ies", "y", "polic", "pol", "ce", "e", "ing", "İ", "ı", "ſ", "haring", "K", "é", "data", "’s", "Σ"]  # fmt: skip
+
+
+_ALL_TERMS = [*TERMS, "data sharing", "re-identifiable data", "x-ray", "İstanbul", "sıgn"]
+_LOOK_ALIKE = {"i": ["i", "I", "ı", "İ"], "s": ["s", "S", "ſ"], "k": ["k", "K", "\u212a"]}
+
+
+def _spelt_oddly(draw: st.DrawFn, term: str) -> str:
+    """A form of ``term``, some letters swapped for ones that match them only when case is
+    ignored (ı, ſ, İ, the Kelvin sign) or upper-cased, its words joined by odd space."""
+    words = term.lower().split()
+    words[-1] = draw(st.sampled_from(word_forms(words[-1])))
+    text = draw(st.sampled_from([" ", "-", "\n", " \t"])).join(words)
+    return "".join(draw(st.sampled_from(_LOOK_ALIKE.get(ch, [ch, ch.upper()]))) for ch in text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_ALL_TERMS), min_size=1, max_size=5, unique=True), st.data())
+def test_skipping_terms_that_cannot_occur_never_changes_what_is_found(terms, data):
+    noise = st.sampled_from(_PIECES) | st.text(max_size=4)
+    pieces = [data.draw(noise) for _ in range(data.draw(st.integers(0, 4)))]
+    for term in data.draw(st.lists(st.sampled_from(terms), max_size=3)):
+        pieces += [data.draw(st.sampled_from([" ", "(", "\n", ""])), _spelt_oddly(data.draw, term), data.draw(st.sampled_from([" ", ".", "s", ""]))]
+    text = "".join(pieces)
+    assert find_terms(text, tuple(terms)) == _found_by_the_full_search(text, tuple(terms))
+
+
+@pytest.mark.parametrize("text", ["the ſecond polıce report", "İMMIGRATION", "a HOME  OFFICE note", "third\nparties"])
+def test_letters_that_fold_apart_still_find_their_terms(text):
+    assert find_terms(text, TERMS) == _found_by_the_full_search(text, TERMS) != ()

@@ -75,13 +75,56 @@ def find_terms(text: str | Iterable[str], terms: Sequence[str]) -> tuple[str, ..
     if not terms:
         return ()
     blob = text if isinstance(text, str) else "\n".join(text)
-    pattern = terms_pattern(tuple(terms))
+    candidates = _candidates(blob, terms)  # the others cannot occur: no need to look for them
+    if not candidates:
+        return ()
+    pattern = terms_pattern(tuple(candidates))
     seen: set[int] = set()
     for match in pattern.finditer(blob):
         seen.update(int(name[1:]) for name, value in match.groupdict().items() if value is not None)
-        if len(seen) == len(terms):
+        if len(seen) == len(candidates):
             break
-    return tuple(term for i, term in enumerate(terms) if i in seen)
+    found = {candidates[i] for i in seen}
+    return tuple(term for term in terms if term in found)
+
+
+# Characters a case-insensitive pattern matches to an ASCII letter although their lower case
+# (str.lower) does not contain it: dotless ı and long ſ match "i" and "s"; İ lowers to two
+# characters. A text holding one is searched for every term.
+_FOLDS_APART = re.compile("[\u0130\u0131\u017f]")
+
+
+def _candidates(blob: str, terms: Sequence[str]) -> list[str]:
+    """The terms that may occur in ``blob``: those whose necessary letters (see _needle) are in
+    it. The regular expression scans every position of a long text for every alternative
+    (14 ms for a 55 KB page); a substring test per term is a thousand times cheaper."""
+    if _FOLDS_APART.search(blob):
+        return list(dict.fromkeys(terms))
+    lowered = blob.lower()
+    return [term for term in dict.fromkeys(terms) if _needle(term) in lowered]
+
+
+@lru_cache(maxsize=256)
+def _needle(term: str) -> str:
+    """The longest run of lower-case ASCII letters every match of ``term`` contains ("" when
+    there is none to rely on): a piece of one of its leading words, or what every form of its
+    last word shares. Hyphens split pieces (a hyphen may match white space, or be left out)."""
+    words = term.lower().split()
+    if not words:
+        return ""
+    choices = [piece for word in words[:-1] for piece in word.split("-")]
+    choices.append(_shared([form.split("-") for form in word_forms(words[-1])]))
+    best = max(choices, key=len)
+    return best if best.isascii() else ""
+
+
+def _shared(forms: list[list[str]]) -> str:
+    """The longest string that is inside some piece of every form."""
+    candidates = {piece[i:j] for piece in forms[0] for i in range(len(piece)) for j in range(i + 1, len(piece) + 1)} if forms else set()
+    for needle in sorted(candidates, key=len, reverse=True):
+        if all(any(needle in piece for piece in pieces) for pieces in forms):
+            return needle
+    return ""
 
 
 def split_on_terms(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
