@@ -307,3 +307,32 @@ def test_an_unwritable_pages_folder_is_a_storage_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(StorageError, match="cannot write the change page to .*not-a-folder"):
         write_pages(blocker / "pages", [hostile_entry()], "Changes")
+
+
+def _environment_with_cache(folder):
+    from jinja2 import Environment, PackageLoader
+
+    from monitor.publish.render import _KeptCompiled
+
+    return Environment(loader=PackageLoader("monitor.publish", "templates"), autoescape=True, bytecode_cache=_KeptCompiled(str(folder)))
+
+
+def test_compiled_templates_are_kept_and_a_damaged_or_unwritable_cache_is_only_not_used(tmp_path):
+    from monitor.publish.render import environment
+
+    names = [n for n in environment().list_templates() if n.endswith(".html")]
+    folder = tmp_path / "compiled"
+    folder.mkdir()
+    for name in names:
+        _environment_with_cache(folder).get_template(name)
+    kept = {entry.name: entry.read_bytes() for entry in folder.iterdir()}
+    assert len(kept) == len(names)  # one compiled entry per template
+    for entry in folder.iterdir():
+        entry.write_bytes(kept[entry.name][:40] + b"\x00garbage")  # damaged after its header
+    for name in names:
+        assert _environment_with_cache(folder).get_template(name).blocks is not None  # compiled afresh
+    assert {entry.name: entry.read_bytes() for entry in folder.iterdir()} == kept  # and kept again
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    for name in names:  # nothing can be written there: templates compile as if there were no cache
+        _environment_with_cache(not_a_folder).get_template(name)
