@@ -182,3 +182,91 @@ def test_reindex_order_by_id_rebuilds_the_same_spans(db):
     for version_id, pieces in zip(ids, texts, strict=True):
         write(db, version_id, pieces)
     assert spans(db) == first and view(db) == dict(zip(ids, texts, strict=True))
+
+
+# --- migration 0008 from 0007's per-version rows ----------------------------------------------
+
+# The page half of 0.2.x's search query, over the per-version rows of revision 0007.
+OLD_SQLITE_SEARCH = """SELECT x.version_id, x.target_id, x.part, x.section, x.position,
+       snippet(version_texts_fts, 0, '[', ']', '…', 16) AS snippet
+FROM version_texts_fts JOIN version_texts x ON x.id = version_texts_fts.rowid
+WHERE version_texts_fts MATCH :q ORDER BY x.version_id, x.position"""
+OLD_POSTGRES_SEARCH = """SELECT x.version_id, x.target_id, x.part, x.section, x.position,
+       ts_headline('simple', x.text, to_tsquery('simple', :q), 'StartSel=[, StopSel=], MaxWords=16, MinWords=6, MaxFragments=1, FragmentDelimiter=…') AS snippet
+FROM version_texts x WHERE x.tsv @@ to_tsquery('simple', :q) ORDER BY x.version_id, x.position"""
+QUERIES = {"national pupil": [(("national", "pupil"), False)], "paragraph": [(("paragraph",), False)], "updat*": [(("updat",), True)], "title": [(("pupil",), False), (("data",), False)]}
+
+
+def old_history() -> list[tuple[str, list[tuple[str, str, str]] | None]]:
+    """Versions of three targets, interleaved; None: a version never indexed (0.1.0)."""
+    top = ("paragraph", "About", "Update: new at the top.")
+    return [
+        ("a", [TITLE, *PARAS]),
+        ("b", [("title", "", "Other data"), PARAS[0], PARAS[0]]),
+        ("a", [TITLE, *PARAS]),
+        ("a", [TITLE, top, *PARAS]),
+        ("c", None),
+        ("b", [("title", "", "Other data"), PARAS[0]]),
+        ("c", [("title", "", "Third"), PARAS[1]]),
+        ("a", None),
+        ("a", [TITLE, top, *PARAS]),
+        ("b", [("title", "", "Other data"), PARAS[0], PARAS[0]]),
+        ("a", [TITLE, top, *PARAS[:2], *PARAS[3:]]),
+        ("c", [("title", "", "Third"), PARAS[1]]),
+    ]
+
+
+def test_migration_0008_keeps_every_row_and_every_search_hit(database_url):
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    db = Database(database_url)
+    postgres = db.dialect == "postgresql"
+    try:
+        with db.engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "0007")
+        history = old_history()
+        ids = add_versions(db, [name for name, _ in history])
+        with db.write() as session:
+            for version_id, (name, texts) in zip(ids, history, strict=True):
+                for position, (part, section, body) in enumerate(texts or []):
+                    target_id = queries.get_version(session, version_id).target_id
+                    session.execute(
+                        text("INSERT INTO version_texts (version_id, target_id, position, part, section, text) VALUES (:v, :t, :p, :part, :s, :x)"),
+                        {"v": version_id, "t": target_id, "p": position, "part": part, "s": section, "x": body},
+                    )
+            if not postgres:  # 0007 fills the index in the writer, not by trigger
+                session.execute(text("INSERT INTO version_texts_fts(version_texts_fts) VALUES ('rebuild')"))
+        columns = "id, version_id, target_id, position, part, section, text"
+        with db.read() as session:
+            old_rows = [tuple(r) for r in session.execute(text(f"SELECT {columns} FROM version_texts ORDER BY version_id, position"))]
+            old_hits = {}
+            for words, phrases in QUERIES.items():
+                q = queries._tsquery(phrases) if postgres else queries._fts5_query(phrases)
+                old_hits[words] = [tuple(r) for r in session.execute(text(OLD_POSTGRES_SEARCH if postgres else OLD_SQLITE_SEARCH), {"q": q})]
+        assert len(old_rows) == sum(len(t or []) for _, t in history) and all(old_hits.values())
+
+        db.setup()  # 0007 → head
+        with db.read() as session:
+            rows = [tuple(r) for r in session.execute(text(f"SELECT {columns} FROM version_texts ORDER BY version_id, position"))]
+            spans = session.scalar(text("SELECT count(*) FROM version_text_spans"))
+            for words, phrases in QUERIES.items():
+                hits = [(h.version_id, h.target_id, h.part, h.section, h.position, h.snippet) for h in queries.search_texts(session, phrases) if h.source == "page"]
+                assert hits == old_hits[words], words
+        assert [r[1:] for r in rows] == [r[1:] for r in old_rows]  # the ids are now the spans'
+        # a: 6, then 6 (the top row, and the five below it moved down), 7 after the gap, 2 moved up;
+        # b: 3, then its third version's second paragraph again (its second version had none); c: 2
+        assert spans == (6 + 6 + 7 + 2) + (3 + 1) + 2
+        if not postgres:
+            with db.engine.connect() as connection:
+                connection.exec_driver_sql("INSERT INTO version_texts_fts(version_texts_fts, rank) VALUES ('integrity-check', 1)")
+
+        # and back: 0007's table again, the same rows
+        with db.engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0007")
+        with db.read() as session:
+            back = [tuple(r) for r in session.execute(text(f"SELECT {columns} FROM version_texts ORDER BY version_id, position"))]
+        assert [r[1:] for r in back] == [r[1:] for r in old_rows]
+    finally:
+        db.dispose()
