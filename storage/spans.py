@@ -2,9 +2,9 @@
 
 Pure: the spans open at the previous version (id, position, piece) and the new version's pieces
 in reading order in; which spans go on and which pieces start new spans out. The pieces are
-aligned with ``difflib.SequenceMatcher`` (no automatic junk, so a piece repeated many times
-still matches), after the common head and tail are set aside (the usual change touches a few
-pieces of hundreds). A matched piece keeps its span and its position; an inserted piece gets a
+aligned with ``difflib.SequenceMatcher`` after the common head and tail are set aside (the
+usual change touches a few pieces of hundreds); without automatic junk, so that a piece
+repeated many times still matches, unless the pieces repeat so much that this would be slow. A matched piece keeps its span and its position; an inserted piece gets a
 position between those of its neighbours, so inserting or deleting a piece never moves the
 others. Only when a float has no room left between two neighbours is every piece renumbered
 (0, 1, 2, …): every span is then closed and new ones start, which is correct, only less shared.
@@ -59,11 +59,27 @@ def _matches(old: Sequence[TextTuple], new: Sequence[TextTuple]) -> list[tuple[i
     while tail < len(old) - head and tail < len(new) - head and old[-1 - tail] == new[-1 - tail]:
         tail += 1
     runs = [(0, 0, head)] if head else []
-    matcher = SequenceMatcher(None, old[head : len(old) - tail], new[head : len(new) - tail], autojunk=False)
+    a, b = old[head : len(old) - tail], new[head : len(new) - tail]
+    matcher = SequenceMatcher(None, a, b, autojunk=_repetitive(a, b))
     runs += [(head + i, head + j, size) for i, j, size in matcher.get_matching_blocks() if size]
     if tail:
         runs.append((len(old) - tail, len(new) - tail, tail))
     return runs
+
+
+def _repetitive(a: Sequence[TextTuple], b: Sequence[TextTuple]) -> bool:
+    """Whether pieces repeat so much that matching them all would take quadratic time.
+
+    Without automatic junk, each search for the longest match visits every place in ``b`` of
+    every piece of ``a``: a table with a thousand identical rows between changing ones took
+    minutes. Then difflib's own rule applies (a piece making more than 1% of ``b`` anchors no
+    match, though it still joins a match next to it): fewer pieces shared, but found quickly.
+    """
+    counts: dict[TextTuple, int] = {}
+    for piece in b:
+        counts[piece] = counts.get(piece, 0) + 1
+    visits = sum(counts.get(piece, 0) for piece in a)
+    return visits > 4 * (len(a) + len(b)) + 1000
 
 
 def _fill(positions: list[float | None]) -> list[float] | None:
