@@ -1,7 +1,7 @@
 """A version's texts stored as spans over versions (``version_text_spans``), read back through
 the ``version_texts`` view: pieces that stay extend their span, a piece inserted above others
 leaves them open, reading order holds, the rows of each version are exactly its pieces
-whatever order versions are indexed in; migration 0008 converts 0007's rows losslessly and
+whatever order versions are indexed in; migration 0009 converts 0008's rows losslessly and
 search finds the same hits before and after, on both engines."""
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ def test_reindex_order_by_id_rebuilds_the_same_spans(db):
     assert spans(db) == first and view(db) == dict(zip(ids, texts, strict=True))
 
 
-# --- migration 0008 from 0007's per-version rows ----------------------------------------------
+# --- migration 0009 from 0008's per-version rows ----------------------------------------------
 
 # The page half of 0.2.x's search query, over the per-version rows of revision 0007.
 OLD_SQLITE_SEARCH = """SELECT x.version_id, x.target_id, x.part, x.section, x.position,
@@ -229,7 +229,7 @@ def old_history() -> list[tuple[str, list[tuple[str, str, str]] | None]]:
     ]
 
 
-def test_migration_0008_keeps_every_row_and_every_search_hit(database_url):
+def test_migration_0009_keeps_every_row_and_every_search_hit(database_url):
     from alembic import command
 
     from storage.migrate import alembic_config
@@ -238,7 +238,7 @@ def test_migration_0008_keeps_every_row_and_every_search_hit(database_url):
     postgres = db.dialect == "postgresql"
     try:
         with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "0007")
+            command.upgrade(alembic_config(connection), "0008")
         history = old_history()
         ids = add_versions(db, [name for name, _ in history])
         with db.write() as session:
@@ -249,7 +249,7 @@ def test_migration_0008_keeps_every_row_and_every_search_hit(database_url):
                         text("INSERT INTO version_texts (version_id, target_id, position, part, section, text) VALUES (:v, :t, :p, :part, :s, :x)"),
                         {"v": version_id, "t": target_id, "p": position, "part": part, "s": section, "x": body},
                     )
-            if not postgres:  # 0007 fills the index in the writer, not by trigger
+            if not postgres:  # 0007 on fill the index in the writer, not by trigger
                 session.execute(text("INSERT INTO version_texts_fts(version_texts_fts) VALUES ('rebuild')"))
         columns = "id, version_id, target_id, position, part, section, text"
         with db.read() as session:
@@ -260,7 +260,7 @@ def test_migration_0008_keeps_every_row_and_every_search_hit(database_url):
                 old_hits[words] = [tuple(r) for r in session.execute(text(OLD_POSTGRES_SEARCH if postgres else OLD_SQLITE_SEARCH), {"q": q})]
         assert len(old_rows) == sum(len(t or []) for _, t in history) and all(old_hits.values())
 
-        db.setup()  # 0007 → head
+        db.setup()  # 0008 → head
         with db.read() as session:
             rows = [tuple(r) for r in session.execute(text(f"SELECT {columns} FROM version_texts ORDER BY version_id, position"))]
             spans = session.scalar(text("SELECT count(*) FROM version_text_spans"))
@@ -274,9 +274,9 @@ def test_migration_0008_keeps_every_row_and_every_search_hit(database_url):
             with db.engine.connect() as connection:
                 connection.exec_driver_sql("INSERT INTO version_texts_fts(version_texts_fts, rank) VALUES ('integrity-check', 1)")
 
-        # and back: 0007's table again, the same rows
+        # and back: 0008's table again, the same rows
         with db.engine.begin() as connection:
-            command.downgrade(alembic_config(connection), "0007")
+            command.downgrade(alembic_config(connection), "0008")
         with db.read() as session:
             back = [tuple(r) for r in session.execute(text(f"SELECT {columns} FROM version_texts ORDER BY version_id, position"))]
         assert [r[1:] for r in back] == [r[1:] for r in old_rows]  # positions 0, 1, 2… again

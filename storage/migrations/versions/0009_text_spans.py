@@ -10,8 +10,8 @@ version of the target (the indexer's own alignment, ``storage.spans``); a versio
 breaks every span. The view then gives back exactly the old rows. SQLite keeps the pages the old
 table freed for reuse (``VACUUM``, with no run going, gives them back to the file system).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 from collections.abc import Iterator
@@ -22,8 +22,8 @@ from sqlalchemy.engine import Connection
 
 from storage.spans import OpenSpan, plan_spans
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
