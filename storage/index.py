@@ -3,8 +3,14 @@ cells, a change's detail rows, and clearing them all for a rebuild.
 
 The caller computes the rows (from the Document, the extracted files, the change's details)
 and owns the transaction: a run writes them in the transaction of the version or change they
-describe. Register cells are kept as spans: a cell value seen again in the next version of the
-same target extends its row's ``last_version_id``; a new value starts a row.
+describe. A version's texts and its register cells are kept as spans over the versions of a
+target: a piece of text or a cell value seen again in the next version of the same target
+extends its row's ``last_version_id``; a new one starts a row.
+
+Spans go on only from the immediately previous version of the same target (by id), and only
+the spans that version ends with: a version indexed when its previous one is not (a 0.1.0
+version never indexed, ``reindex`` rebuilding out of order) starts new spans, so a span never
+covers a version that was not indexed with it. Versions are never deleted.
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ from storage.research import (
     IndexedVersion,
     RegisterRow,
     VersionFile,
-    VersionText,
+    VersionTextSpan,
 )
 from storage.schema import Version
+from storage.spans import OpenSpan, plan_spans
 
 TextTuple = tuple[str, str, str]  # part, section, text
 CellTuple = tuple[str, str | None, str, str, str]  # sheet, key column, row key, column, value
@@ -63,7 +70,8 @@ def index_version(session: Session, *, version_id: int, target_id: int, texts: S
     """Write one version's rows (once: a version already indexed is left as it is)."""
     if is_indexed(session, version_id):
         return
-    _insert_many(session, VersionText.__tablename__, [{"version_id": version_id, "target_id": target_id, "position": i, "part": p, "section": s, "text": t} for i, (p, s, t) in enumerate(texts)])
+    previous = session.scalar(select(func.max(Version.id)).where(Version.target_id == target_id, Version.id < version_id))
+    _version_texts(session, target_id, version_id, previous, texts)
     if files:
         session.execute(
             insert(VersionFile),
@@ -86,7 +94,6 @@ def index_version(session: Session, *, version_id: int, target_id: int, texts: S
     for file in files:
         if file.sha256 and file.texts is not None:
             _file_texts(session, file.sha256, file.texts)
-    previous = session.scalar(select(func.max(Version.id)).where(Version.target_id == target_id, Version.id < version_id))
     seen: set[str] = set()
     for file in files:
         if file.cells is not None and file.url not in seen:
@@ -109,8 +116,29 @@ def _file_texts(session: Session, sha: str, texts: Callable[[], Iterable[TextTup
     _insert_many(session, FileText.__tablename__, batch)
 
 
+_SPAN_COLUMNS = ("target_id", "position", "part", "section", "text", "first_version_id", "last_version_id")
+
+
+def _version_texts(session: Session, target_id: int, version_id: int, previous: int | None, texts: Sequence[TextTuple]) -> None:
+    """The pieces of a version's text: spans open at the previous version go on, new pieces start spans."""
+    open_spans: list[OpenSpan] = []
+    if previous is not None:
+        span = VersionTextSpan
+        query = select(span.id, span.position, span.part, span.section, span.text).where(span.target_id == target_id, span.last_version_id == previous).order_by(span.position)
+        open_spans = [OpenSpan(span_id, position, (part, section, text)) for span_id, position, part, section, text in session.execute(query)]
+    plan = plan_spans(open_spans, texts)
+    for start in range(0, len(plan.going_on), BATCH):
+        chunk = plan.going_on[start : start + BATCH]
+        session.execute(update(VersionTextSpan).where(VersionTextSpan.id.in_(chunk)).values(last_version_id=version_id))
+    for start in range(0, len(plan.new), BATCH):
+        rows = [(target_id, *piece, version_id, version_id) for piece in plan.new[start : start + BATCH]]
+        _insert_rows(session, VersionTextSpan.__tablename__, _SPAN_COLUMNS, rows)
+
+
 # SQLite's FTS5 indexes over text tables (external content): filled here, emptied by triggers.
-_FTS_TABLES = (VersionText.__tablename__, FileText.__tablename__)
+# The spans' index keeps the name it had when each version's texts were rows of their own: its
+# rowid is the span id, which is the ``id`` of the ``version_texts`` view.
+_FTS_TABLES = {VersionTextSpan.__tablename__: "version_texts_fts", FileText.__tablename__: "file_texts_fts"}
 
 
 def _insert_many(session: Session, table: str, rows: Sequence[Mapping[str, object]]) -> None:
@@ -137,7 +165,7 @@ def _insert_rows(session: Session, table: str, columns: Sequence[str], values: S
     before = connection.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {quote(table)}").scalar() if indexed else 0  # noqa: S608 - this module's own name
     connection.exec_driver_sql(sql, values)
     if indexed:  # the new rows' words, in one statement (a trigger per row is 5x slower: migration 0007)
-        connection.exec_driver_sql(f"INSERT INTO {table}_fts(rowid, text) SELECT id, text FROM {quote(table)} WHERE id > {mark}", (before,))  # noqa: S608
+        connection.exec_driver_sql(f"INSERT INTO {_FTS_TABLES[table]}(rowid, text) SELECT id, text FROM {quote(table)} WHERE id > {mark}", (before,))  # noqa: S608
 
 
 _REGISTER_COLUMNS = ("target_id", "file_url", "file_title", "sheet", "key_column", "row_key", "column_name", "value", "first_version_id", "last_version_id")
@@ -185,5 +213,5 @@ def index_change(session: Session, change_id: int, rows: Sequence[DetailTuple]) 
 
 def clear_index(session: Session) -> None:
     """Empty every research table (``reindex`` then rebuilds them from the stored versions)."""
-    for table in (ChangeDetail, RegisterRow, FileText, VersionText, VersionFile, IndexedVersion):
+    for table in (ChangeDetail, RegisterRow, FileText, VersionTextSpan, VersionFile, IndexedVersion):
         session.execute(delete(table))

@@ -103,7 +103,7 @@ class Hit:
     source: str  # page | file
     part: str
     section: str
-    position: int
+    position: float  # orders a version's pieces (a page's: see version_texts in docs/schema.md)
     file_url: str | None
     file_title: str | None
     snippet: str
@@ -133,13 +133,21 @@ def search_texts(session: Session, phrases: Sequence[Phrase], *, category: str |
 _VERSION_JOIN = """JOIN versions v ON v.id = {version} JOIN targets t ON t.id = v.target_id
 LEFT JOIN fetches f ON f.id = v.page_fetch_id WHERE {match}{filters}"""
 
+# A page's pieces are spans over versions: the matching spans (each snippet made once), then
+# every version each spans, straight from the spans table (not through the version_texts view).
+_SPAN_VERSIONS = """JOIN versions v ON v.target_id = x.target_id AND v.id BETWEEN x.first_version_id AND x.last_version_id
+JOIN targets t ON t.id = v.target_id LEFT JOIN fetches f ON f.id = v.page_fetch_id WHERE 1 = 1{filters}"""
+
 _SQLITE_SEARCH = (
     """SELECT * FROM (
 SELECT v.id AS version_id, v.target_id, COALESCE(f.requested_at, v.created_at) AS captured_at,
-       'page' AS source, x.part, x.section, x.position, NULL AS file_url, NULL AS file_title,
-       snippet(version_texts_fts, 0, '[', ']', '…', 16) AS snippet
-FROM version_texts_fts JOIN version_texts x ON x.id = version_texts_fts.rowid """
-    + _VERSION_JOIN.format(version="x.version_id", match="version_texts_fts MATCH :q", filters="{filters}")
+       'page' AS source, x.part, x.section, x.position, NULL AS file_url, NULL AS file_title, x.snippet
+FROM (SELECT s.target_id, s.first_version_id, s.last_version_id, s.part, s.section, s.position,
+             snippet(version_texts_fts, 0, '[', ']', '…', 16) AS snippet
+      FROM version_texts_fts JOIN version_text_spans s ON s.id = version_texts_fts.rowid
+      WHERE version_texts_fts MATCH :q) x
+"""
+    + _SPAN_VERSIONS
     + """
 UNION ALL
 SELECT v.id, v.target_id, COALESCE(f.requested_at, v.created_at), 'file', x.part, x.section,
@@ -151,18 +159,25 @@ JOIN version_files vf ON vf.sha256 = x.sha256 """
 ) ORDER BY captured_at, version_id, source DESC, file_url, position LIMIT :max"""
 )
 
+_HEADLINE = "ts_headline('simple', {text}, to_tsquery('simple', :q), 'StartSel=[, StopSel=], MaxWords=16, MinWords=6, MaxFragments=1, FragmentDelimiter=…')"
+
 _POSTGRES_SEARCH = (
-    """SELECT * FROM (
+    """WITH spans AS MATERIALIZED (
+SELECT s.target_id, s.first_version_id, s.last_version_id, s.part, s.section, s.position, """
+    + _HEADLINE.format(text="s.text")
+    + """ AS snippet
+FROM version_text_spans s WHERE s.tsv @@ to_tsquery('simple', :q))
+SELECT * FROM (
 SELECT v.id AS version_id, v.target_id, COALESCE(f.requested_at, v.created_at) AS captured_at,
-       'page' AS source, x.part, x.section, x.position, NULL AS file_url, NULL AS file_title,
-       ts_headline('simple', x.text, to_tsquery('simple', :q), 'StartSel=[, StopSel=], MaxWords=16, MinWords=6, MaxFragments=1, FragmentDelimiter=…') AS snippet
-FROM version_texts x """
-    + _VERSION_JOIN.format(version="x.version_id", match="x.tsv @@ to_tsquery('simple', :q)", filters="{filters}")
+       'page' AS source, x.part, x.section, x.position, NULL AS file_url, NULL AS file_title, x.snippet
+FROM spans x """
+    + _SPAN_VERSIONS
     + """
 UNION ALL
 SELECT v.id, v.target_id, COALESCE(f.requested_at, v.created_at), 'file', x.part, x.section,
-       x.position, vf.url, vf.title,
-       ts_headline('simple', x.text, to_tsquery('simple', :q), 'StartSel=[, StopSel=], MaxWords=16, MinWords=6, MaxFragments=1, FragmentDelimiter=…')
+       x.position, vf.url, vf.title, """
+    + _HEADLINE.format(text="x.text")
+    + """
 FROM file_texts x JOIN version_files vf ON vf.sha256 = x.sha256 """
     + _VERSION_JOIN.format(version="vf.version_id", match="x.tsv @@ to_tsquery('simple', :q)", filters="{filters}")
     + """

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Double, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.schema import Base, UTCDateTime
@@ -40,19 +40,23 @@ class VersionFile(Base):
     extraction_error: Mapped[str | None] = mapped_column(Text)
 
 
-class VersionText(Base):
-    """One piece of a version's readable text: its title, summary, a body block, a note."""
+class VersionTextSpan(Base):
+    """One piece of a target's readable text (its title, summary, a body block, a note) over the
+    consecutive versions that have it: a piece still there in the next version of the same
+    target extends ``last_version_id``; a new piece starts a span. The ``version_texts`` view
+    gives each version its pieces (made by the migrations, as the full-text indexes are)."""
 
-    __tablename__ = "version_texts"
-    __table_args__ = (Index("ix_version_texts_version", "version_id", "position"),)
+    __tablename__ = "version_text_spans"
+    __table_args__ = (Index("ix_version_text_spans_open", "target_id", "last_version_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
     target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"))
-    position: Mapped[int] = mapped_column(Integer)
+    position: Mapped[float] = mapped_column(Double)  # reading order among a version's pieces
     part: Mapped[str] = mapped_column(String)  # title | summary | heading | paragraph | ...
     section: Mapped[str] = mapped_column(Text)  # the heading it sits under ("" at the top)
     text: Mapped[str] = mapped_column(Text)
+    first_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    last_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
 
 
 class FileText(Base):

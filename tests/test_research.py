@@ -17,6 +17,7 @@ from storage.db import Database
 
 RESEARCH_TABLES = {
     "version_texts": "version_id, position, part, section, text",
+    "version_text_spans": "target_id, position, part, section, text, first_version_id, last_version_id",
     "file_texts": "sha256, position, part, section, text",
     "version_files": "version_id, position, title, url, sha256, status, format, extraction_error",
     "register_rows": "target_id, file_url, sheet, key_column, row_key, column_name, value, first_version_id, last_version_id",
@@ -180,3 +181,29 @@ def test_reindex_rebuilds_exactly_what_the_runs_wrote_and_is_idempotent(demo):
     assert snapshot(demo) == written
     assert cli("reindex", config=demo).returncode == 0
     assert snapshot(demo) == written
+
+
+def test_version_texts_gives_each_version_exactly_the_pieces_of_its_document(demo):
+    """The view over the spans: each version's rows, ordered by position, are what derive makes
+    of its stored Document; and the spans are shared (the demo's unchanged pages)."""
+    from sqlalchemy import text
+
+    from monitor.model import document_from_json
+    from monitor.research.derive import version_texts
+    from storage import queries, repo
+
+    db = database(demo)
+    try:
+        with db.read() as session:
+            versions = queries.all_versions(session)
+            for version in versions:
+                document = document_from_json(repo.get_blob(session, version.document_sha256))
+                expected = [(r.part, r.section, r.text) for r in version_texts(document)]
+                found = session.execute(text("SELECT part, section, text FROM version_texts WHERE version_id = :v ORDER BY position"), {"v": version.id})
+                assert [tuple(r) for r in found] == expected, version.id
+            spans = session.scalar(text("SELECT count(*) FROM version_text_spans"))
+            rows = session.scalar(text("SELECT count(*) FROM version_texts"))
+            shared = session.scalar(text("SELECT count(*) FROM version_text_spans WHERE first_version_id < last_version_id"))
+    finally:
+        db.dispose()
+    assert len(versions) > 20 and shared > 0 and spans < rows

@@ -279,11 +279,14 @@ def test_the_full_text_indexes_hold_exactly_the_stored_texts_without_insert_trig
     con = sqlite3.connect(demo_db.parent / "monitor.db")
     try:
         triggers = {name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-        assert triggers >= {"version_texts_ad", "file_texts_ad"} and not triggers & {"version_texts_ai", "file_texts_ai"}
-        for table in ("version_texts", "file_texts"):
+        assert triggers >= {"version_text_spans_ad", "file_texts_ad"} and not triggers & {"version_text_spans_ai", "file_texts_ai", "version_texts_ad"}
+        for table, fts in (("version_text_spans", "version_texts_fts"), ("file_texts", "file_texts_fts")):
             assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0
-            con.execute(f"INSERT INTO {table}_fts({table}_fts, rank) VALUES ('integrity-check', 1)")
+            con.execute(f"INSERT INTO {fts}({fts}, rank) VALUES ('integrity-check', 1)")
         hits = con.execute("SELECT count(*) FROM version_texts_fts WHERE version_texts_fts MATCH 'nationality'").fetchone()[0]
-        assert hits == con.execute("SELECT count(*) FROM version_texts WHERE text LIKE '%nationality%'").fetchone()[0] > 0
+        assert hits == con.execute("SELECT count(*) FROM version_text_spans WHERE text LIKE '%nationality%'").fetchone()[0] > 0
+        # the index's rowid is the view's id: a query written for per-version rows still works
+        per_version = con.execute("SELECT count(*) FROM version_texts_fts JOIN version_texts x ON x.id = version_texts_fts.rowid WHERE version_texts_fts MATCH 'nationality'").fetchone()[0]
+        assert per_version == con.execute("SELECT count(*) FROM version_texts WHERE text LIKE '%nationality%'").fetchone()[0] >= hits
     finally:
         con.close()

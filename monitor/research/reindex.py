@@ -23,7 +23,8 @@ from monitor.research.index import index_change, stored_content, write_version
 from storage import index, queries, repo
 from storage.db import Database
 
-COUNTED = ("version_texts", "file_texts", "version_files", "register_rows", "change_details")
+# version_texts: one row per version and piece (the view); version_text_spans: what is stored.
+COUNTED = ("version_texts", "version_text_spans", "file_texts", "version_files", "register_rows", "change_details")
 
 
 @dataclass
