@@ -15,19 +15,17 @@ and a delta never depends on another delta. docs/schema.md says how to read one 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import zlib
 from datetime import datetime
+from functools import cache
+from types import ModuleType
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import DatabaseCorrupt
 from storage.schema import Blob
-
-try:  # Python 3.14's compression.zstd; its backport before that
-    from compression import zstd  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - depends on the Python version
-    from backports import zstd  # type: ignore[no-redef,unused-ignore]
 
 ZLIB = "zlib"
 ZSTD = "zstd"
@@ -37,7 +35,17 @@ LEVEL = 3  # zstd's default: 1 ms per 80 KB page (zlib level 6: 7 ms)
 # decoder accepts by default (up to 2**27).
 DELTA_MAX_BYTES = 8 * 1024 * 1024
 MIN_BASE_BYTES = 64  # below this a dictionary is no help (and under 8 bytes zstd refuses it)
-_DELTA_OPTIONS = {zstd.CompressionParameter.compression_level: LEVEL, zstd.CompressionParameter.window_log: 25}
+DELTA_WINDOW_LOG = 25
+
+
+@cache
+def zstd_module() -> ModuleType:
+    """Python 3.14's ``compression.zstd``, or its backport before that; imported on first use
+    (20 ms: a run that meets only 304s never needs it)."""
+    try:
+        return importlib.import_module("compression.zstd")
+    except ImportError:  # before Python 3.14
+        return importlib.import_module("backports.zstd")
 
 
 def put_blob(session: Session, data: bytes, now: datetime, *, like: str | None = None) -> str:
@@ -45,7 +53,7 @@ def put_blob(session: Session, data: bytes, now: datetime, *, like: str | None =
     probably a new version of: they are stored as a delta against it when that is much smaller."""
     sha = hashlib.sha256(data).hexdigest()
     if session.get(Blob, sha) is None:
-        compression, stored, base = ZSTD, zstd.compress(data, LEVEL), None
+        compression, stored, base = ZSTD, zstd_module().compress(data, LEVEL), None
         if like is not None and like != sha and len(data) <= DELTA_MAX_BYTES:
             delta = _delta(session, data, like)
             if delta is not None and len(delta[1]) * 2 <= len(stored):
@@ -67,8 +75,10 @@ def _delta(session: Session, data: bytes, like: str) -> tuple[str, bytes] | None
     base = get_blob(session, base_sha)
     if not MIN_BASE_BYTES <= len(base) <= DELTA_MAX_BYTES:
         return None
+    zstd = zstd_module()
+    options = {zstd.CompressionParameter.compression_level: LEVEL, zstd.CompressionParameter.window_log: DELTA_WINDOW_LOG}
     try:
-        return base_sha, zstd.compress(data, options=_DELTA_OPTIONS, zstd_dict=zstd.ZstdDict(base, is_raw=True))
+        return base_sha, zstd.compress(data, options=options, zstd_dict=zstd.ZstdDict(base, is_raw=True))
     except (zstd.ZstdError, ValueError):  # a base zstd cannot take as a dictionary: stored alone
         return None
 
@@ -98,6 +108,7 @@ def _undelta(session: Session, blob: Blob) -> bytes:
 
 
 def _unzstd(data: bytes, base: bytes | None = None) -> bytes:
+    zstd = zstd_module()
     try:
         return zstd.decompress(data, zstd_dict=zstd.ZstdDict(base, is_raw=True) if base is not None else None)
     except (zstd.ZstdError, ValueError) as exc:

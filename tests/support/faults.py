@@ -419,7 +419,9 @@ def blob(database: Path, sha: str) -> bytes:
     """A blob's bytes, read as docs/schema.md says a researcher would (no project code)."""
     import zlib
 
-    from storage.blobs import zstd
+    from storage.blobs import zstd_module
+
+    zstd = zstd_module()
 
     data, compression, base = query_db(database, "SELECT data, compression, base_sha256 FROM blobs WHERE sha256 = ?", sha)[0]
     if compression == "zstd-delta":

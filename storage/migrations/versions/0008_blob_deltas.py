@@ -25,7 +25,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Blobs are written out as zlib first: an older release reads zlib only. Deltas go first,
     while their bases (never deltas themselves) are still as they were."""
-    from storage.blobs import zstd
+    from storage.blobs import zstd_module
+
+    zstd = zstd_module()
 
     bind = op.get_bind()
 
