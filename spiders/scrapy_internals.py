@@ -24,6 +24,7 @@ from scrapy.core.downloader import Downloader, Slot
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DownloadCancelledError
+from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
@@ -267,6 +268,22 @@ def describe_size_refusal(text: str) -> SizeRefusal | None:
 # -- the self-check -----------------------------------------------------------------------------
 
 
+class DirectStats(MemoryStatsCollector):
+    """Scrapy's in-memory stats without the ``__getattribute__`` its StatsCollector now has: that
+    shim looks for a cached wrapper on every attribute read (``self._stats`` included), raising
+    and catching an AttributeError each time, to warn about a deprecated ``spider`` argument
+    that no caller of ours passes. Scrapy reads stats about 27 times a request: 4.5% of the CPU
+    of a no-change run whose files all answer 304. The methods are Scrapy's own."""
+
+    __getattribute__ = object.__getattribute__
+
+
+def _stats_shape() -> bool:
+    """The methods Scrapy calls on a stats collector are plain methods of the class."""
+    names = ("get_value", "get_stats", "set_value", "set_stats", "inc_value", "max_value", "min_value", "clear_stats", "open_spider", "close_spider")
+    return all(callable(getattr(MemoryStatsCollector, name, None)) for name in names) and "_stats" in _names(MemoryStatsCollector.inc_value)
+
+
 def scrapy_version() -> str:
     import scrapy
 
@@ -377,4 +394,5 @@ _CHECKS: list[tuple[str, Callable[[], bool]]] = [
     ("scrapy.utils.asyncio.call_later(delay, func, *args)", _call_later_api),
     ("get_retry_request(request, *, spider, reason, max_retry_times, priority_adjust, logger, give_up_log_level, stats_base_key)", _retry_api),
     ("Crawler.stop_async()", lambda: inspect.iscoroutinefunction(Crawler.stop_async)),
+    ("the stats collector's methods (MemoryStatsCollector)", _stats_shape),
 ]

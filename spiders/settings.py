@@ -28,6 +28,15 @@ UNUSED_COMPONENTS = frozenset({
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware",
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware",
     "scrapy.downloadermiddlewares.retry.RetryMiddleware",
+    # Middlewares that do nothing for us, each a step for every request (and, for a spider
+    # middleware, one more asynchronous generator around every callback's output): no HTTP
+    # credentials; no Referer, which GOV.UK neither needs nor should get; no depth limit; the
+    # meta-copy check is a debugging aid. With DirectStats, 4.5% of the CPU of a no-change run
+    # whose files answer 304.
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware",
+    "scrapy.spidermiddlewares.referer.RefererMiddleware",
+    "scrapy.spidermiddlewares.depth.DepthMiddleware",
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware",
 })
 
 # Fetch defaults, read through these names only (monitor.config gives every run its own values;
@@ -136,6 +145,8 @@ def build_settings(
         # every run's start), the cookies middleware tldextract (~0.06 s).
         "EXTENSIONS_BASE": _without(scrapy_defaults.EXTENSIONS_BASE, UNUSED_COMPONENTS),
         "DOWNLOADER_MIDDLEWARES_BASE": _without(scrapy_defaults.DOWNLOADER_MIDDLEWARES_BASE, UNUSED_COMPONENTS),
+        "SPIDER_MIDDLEWARES_BASE": _without(scrapy_defaults.SPIDER_MIDDLEWARES_BASE, UNUSED_COMPONENTS),
+        "STATS_CLASS": "spiders.scrapy_internals.DirectStats",
         "DOWNLOADER_MIDDLEWARES": {
             "spiders.hostguard.HostGuardMiddleware": 40,
             "spiders.retry.PoliteRetryMiddleware": 550,

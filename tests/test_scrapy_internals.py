@@ -250,7 +250,7 @@ def test_components_switched_off_are_not_even_imported():
         "from scrapy.settings import Settings\n"
         "from spiders.settings import build_settings, UNUSED_COMPONENTS\n"
         "s = Settings(build_settings(user_agent='ua', delay_seconds=0, timeout_seconds=5, max_bytes=1, obey_robots_txt=True, verify_tls=True, allowed_hosts=('www.gov.uk',)))\n"
-        "names = set(s.getwithbase('EXTENSIONS')) | set(s.getwithbase('DOWNLOADER_MIDDLEWARES'))\n"
+        "names = set(s.getwithbase('EXTENSIONS')) | set(s.getwithbase('DOWNLOADER_MIDDLEWARES')) | set(s.getwithbase('SPIDER_MIDDLEWARES'))\n"
         "assert not names & UNUSED_COMPONENTS, names & UNUSED_COMPONENTS\n"
         "assert 'spiders.robots.QuietRobotsTxtMiddleware' in names and 'spiders.retry.PoliteRetryMiddleware' in names\n"
         "print(sorted(m for m in ('aiohttp', 'tldextract') if m in sys.modules))\n"
@@ -283,3 +283,29 @@ def test_the_http_handler_imported_with_a_cheap_stack_names_its_deprecated_class
     ).stdout.split()
     assert cheap == plain == ["scrapy.core.downloader.contextfactory"] * 2
     assert inspect.stack.__module__ == "inspect"
+
+
+def test_stats_are_scrapys_own_without_the_attribute_shim():
+    """A crawl's stats collector is Scrapy's in-memory one, minus the deprecation shim that made
+    every attribute read raise and catch an AttributeError; it counts as Scrapy's does."""
+    from scrapy.settings import Settings
+    from scrapy.statscollectors import MemoryStatsCollector, StatsCollector
+    from scrapy.utils.misc import load_object
+    from scrapy.utils.test import get_crawler
+
+    from spiders.scrapy_internals import DirectStats
+    from spiders.settings import build_settings
+
+    settings = Settings(build_settings(user_agent="ua", delay_seconds=0, timeout_seconds=5, max_bytes=1, obey_robots_txt=True, verify_tls=True, allowed_hosts=("www.gov.uk",)))
+    assert load_object(settings["STATS_CLASS"]) is DirectStats
+    assert StatsCollector.__getattribute__ is not object.__getattribute__  # the shim is still Scrapy's
+    assert DirectStats.__getattribute__ is object.__getattribute__
+    stats = DirectStats(get_crawler())
+    reference = MemoryStatsCollector(get_crawler())
+    for collector in (stats, reference):
+        collector.inc_value("downloader/response_status_count/304")
+        collector.inc_value("downloader/response_status_count/304", 2)
+        collector.max_value("max", 3)
+        collector.max_value("max", 1)
+        collector.set_value("finish_reason", "finished")
+    assert stats.get_stats() == reference.get_stats() == {"downloader/response_status_count/304": 3, "max": 3, "finish_reason": "finished"}
