@@ -197,9 +197,10 @@ def latest_version(session: Session, target_id: int) -> VersionRow | None:
     return row_of(VersionRow, version) if version is not None else None
 
 
-def add_version(session: Session, *, target_id: int, run_id: int, now: datetime, document_json: bytes, fingerprint: str, page_fetch_id: int | None, extractor_version: int, technical: bool = False, plan_facts: str | None = None) -> VersionRow:
-    previous = session.scalars(select(Version.document_sha256).where(Version.target_id == target_id).order_by(Version.id.desc()).limit(1)).first()
-    sha = put_blob(session, document_json, now, like=previous)
+def add_version(session: Session, *, target_id: int, run_id: int, now: datetime, document_json: bytes, fingerprint: str, page_fetch_id: int | None, extractor_version: int, technical: bool = False, plan_facts: str | None = None, previous_document: str | None = None) -> VersionRow:
+    """A new version of a target; ``previous_document`` (the sha256 of its last Document) lets
+    the new Document be stored as a delta against it."""
+    sha = put_blob(session, document_json, now, like=previous_document)
     version = Version(target_id=target_id, run_id=run_id, created_at=now, fingerprint=fingerprint, document_sha256=sha, page_fetch_id=page_fetch_id, extractor_version=extractor_version, technical=technical, plan_facts=plan_facts)
     session.add(version)
     session.flush()

@@ -29,3 +29,17 @@ def test_the_demo_shows_feeds_pages_and_alerts_through_an_outage(tmp_path):
     assert len(feedparser.parse((tmp_path / "privacy-notices.atom").read_bytes()).entries) == 2
     assert len(feedparser.parse((tmp_path / "silent-edits.atom").read_bytes()).entries) == 4
     assert (tmp_path / "pages" / "index-silent.html").is_file()
+    # a changed page's Document is stored as a delta against the target's previous one
+    import sqlite3
+
+    con = sqlite3.connect(tmp_path / "monitor.db")
+    try:
+        pairs = con.execute(
+            "SELECT b.compression, b.base_sha256, (SELECT p.document_sha256 FROM versions p WHERE p.target_id = v.target_id AND p.id < v.id ORDER BY p.id DESC LIMIT 1)"
+            " FROM versions v JOIN blobs b ON b.sha256 = v.document_sha256"
+        ).fetchall()
+    finally:
+        con.close()
+    deltas = [(base, previous) for compression, base, previous in pairs if compression == "zstd-delta"]
+    assert deltas and all(previous is not None for _, previous in deltas)
+    assert all(kind == "zstd" for kind, _, previous in pairs if previous is None)  # first versions stand alone

@@ -283,7 +283,10 @@ def test_a_versions_document_is_a_delta_against_the_targets_previous_document(db
         run_id = repo.start_run(session, NOW, 1)
         repo.sync_configured_targets(session, [repo.TargetSpec("http://x/p", "P", "privacy-notice")], NOW)
         target_id = repo.all_targets(session)[0].id
-        versions = [repo.add_version(session, target_id=target_id, run_id=run_id, now=NOW, document_json=doc, fingerprint=str(n), page_fetch_id=None, extractor_version=1) for n, doc in enumerate(documents)]
+        versions = []
+        for n, doc in enumerate(documents):
+            previous = versions[-1].document_sha256 if versions else None
+            versions.append(repo.add_version(session, target_id=target_id, run_id=run_id, now=NOW, document_json=doc, fingerprint=str(n), page_fetch_id=None, extractor_version=1, previous_document=previous))
     with db.read() as session:
         old, new = (session.get(Blob, v.document_sha256) for v in versions)
         assert (old.compression, new.compression, new.base_sha256) == ("zstd", "zstd-delta", old.sha256)

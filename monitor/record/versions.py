@@ -189,7 +189,7 @@ class Processor:
         with self.db.write() as session:
             target = repo.get_target(session, target_id)
             if rederived is not None and latest is not None and rederived.fingerprint() != latest.fingerprint:
-                technical = repo.add_version(session, target_id=target.id, run_id=latest.run_id, now=self.now, document_json=rederived.to_json().encode(), fingerprint=rederived.fingerprint(), page_fetch_id=latest.page_fetch_id, extractor_version=NORMALISER_VERSION, technical=True, plan_facts=plan_facts_to_json(plan_facts_of(rederived)))
+                technical = repo.add_version(session, target_id=target.id, run_id=latest.run_id, now=self.now, document_json=rederived.to_json().encode(), fingerprint=rederived.fingerprint(), page_fetch_id=latest.page_fetch_id, extractor_version=NORMALISER_VERSION, technical=True, plan_facts=plan_facts_to_json(plan_facts_of(rederived)), previous_document=latest.document_sha256)
                 index_version(session, technical, rederived, files, row_key=self.settings.row_keys.get(target.url))
             health = health_of(target.state, target.consecutive_failures, target.consecutive_gone, target.last_error)
             settled = outcome.kind == OutcomeKind.OK and not outcome.file_errors
@@ -275,6 +275,7 @@ class Processor:
             page_fetch_id=main_fetch_id,
             extractor_version=NORMALISER_VERSION,
             plan_facts=plan_facts_to_json(plan_facts_of(document)),
+            previous_document=latest.document_sha256 if latest is not None else None,
         )
         index_version(session, version, document, files, row_key=self.settings.row_keys.get(target.url))
         if previous is None or latest is None:
