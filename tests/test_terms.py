@@ -136,7 +136,7 @@ def _spelt_oddly(draw: st.DrawFn, term: str) -> str:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(_ALL_TERMS), min_size=1, max_size=5, unique=True), st.data())
+@given(st.lists(st.sampled_from(_ALL_TERMS), min_size=1, max_size=5), st.data())
 def test_skipping_terms_that_cannot_occur_never_changes_what_is_found(terms, data):
     noise = st.sampled_from(_PIECES) | st.text(max_size=4)
     pieces = [data.draw(noise) for _ in range(data.draw(st.integers(0, 4)))]

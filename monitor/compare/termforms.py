@@ -85,7 +85,7 @@ def find_terms(text: str | Iterable[str], terms: Sequence[str]) -> tuple[str, ..
         if len(seen) == len(candidates):
             break
     found = {candidates[i] for i in seen}
-    return tuple(term for term in terms if term in found)
+    return tuple(term for term in dict.fromkeys(terms) if term in found)
 
 
 # Characters a case-insensitive pattern matches to an ASCII letter although their lower case
