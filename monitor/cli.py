@@ -215,8 +215,9 @@ def cmd_notify(args: argparse.Namespace, verbose: int) -> int:
 def cmd_serve(args: argparse.Namespace, verbose: int) -> int:
     from monitor.serve.server import serve
 
-    heap.started()
-    return serve(_config(args), host=args.host, port=args.port)
+    config = _config(args)
+    heap.started()  # a server: collect normally for its whole life
+    return serve(config, host=args.host, port=args.port)
 
 
 def cmd_demo(args: argparse.Namespace, verbose: int) -> int:

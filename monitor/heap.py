@@ -17,6 +17,7 @@ import gc
 
 _START_THRESHOLD = 1_000_000
 _saved: tuple[int, int, int] | None = None
+_froze = False
 
 
 def starting() -> None:
@@ -29,16 +30,21 @@ def starting() -> None:
 
 def started() -> None:
     """Freeze what start-up made and collect normally from here on (idempotent)."""
-    global _saved
+    global _saved, _froze
     if _saved is not None:
         gc.freeze()
+        _froze = True
         gc.set_threshold(*_saved)
         _saved = None
 
 
 def settle() -> None:
-    """Collect normally again without freezing (the command is over; idempotent)."""
-    global _saved
+    """The command is over: collect normally, and give back to the collector what ``started``
+    froze, so a caller in the same process (tests, embedding) loses nothing (idempotent)."""
+    global _saved, _froze
     if _saved is not None:
         gc.set_threshold(*_saved)
         _saved = None
+    if _froze:
+        gc.unfreeze()
+        _froze = False

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from monitor import heap
 from monitor.errors import EXIT_OK, UsageError
 from monitor.text import json_printable, printable
 
@@ -59,10 +60,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     sub.add_parser("reindex", parents=[common], help="rebuild the research tables from the stored versions")
 
 
-def _config(args: argparse.Namespace) -> Any:
+def _config(args: argparse.Namespace, *, long: bool = False) -> Any:
+    """The configuration. A command that can run long (an export, a reindex) has imported what
+    it needs by now, so collections go back to normal (see monitor/heap.py)."""
     from monitor.config import load_config
 
-    return load_config(args.config)
+    config = load_config(args.config)
+    if long:
+        heap.started()
+    return config
 
 
 def _print_json(records: Iterable[dict[str, Any]]) -> None:
@@ -76,11 +82,11 @@ def _print_lines(lines: Iterable[str]) -> None:
         print(printable(line))
 
 
-def _reading(args: argparse.Namespace, work: Callable[[Any, Any], int]) -> int:
+def _reading(args: argparse.Namespace, work: Callable[[Any, Any], int], *, long: bool = False) -> int:
     """Open the database read-only (a usage error when there is none), run, close."""
     from monitor.record.connect import database_errors, require_readonly
 
-    config = _config(args)
+    config = _config(args, long=long)
     db = require_readonly(config)
     try:
         with database_errors(config, "read"):
@@ -217,7 +223,7 @@ def cmd_export(args: argparse.Namespace, verbose: int) -> int:
         _print_lines([f"{output}: {count} {what}"])
         return EXIT_OK
 
-    return _reading(args, work)
+    return _reading(args, work, long=True)
 
 
 def cmd_reindex(args: argparse.Namespace, verbose: int) -> int:
@@ -226,7 +232,7 @@ def cmd_reindex(args: argparse.Namespace, verbose: int) -> int:
     from monitor.research.reindex import reindex
     from monitor.times import utcnow
 
-    config = _config(args)
+    config = _config(args, long=True)
     with run_lock(config):
         db = open_database(config)
         try:
