@@ -127,12 +127,17 @@ def _version_texts(session: Session, target_id: int, version_id: int, previous: 
         query = select(span.id, span.position, span.part, span.section, span.text).where(span.target_id == target_id, span.last_version_id == previous).order_by(span.position)
         open_spans = [OpenSpan(span_id, position, (part, section, text)) for span_id, position, part, section, text in session.execute(query)]
     plan = plan_spans(open_spans, texts)
-    for start in range(0, len(plan.going_on), BATCH):
-        chunk = plan.going_on[start : start + BATCH]
-        session.execute(update(VersionTextSpan).where(VersionTextSpan.id.in_(chunk)).values(last_version_id=version_id))
-    for start in range(0, len(plan.new), BATCH):
-        rows = [(target_id, *piece, version_id, version_id) for piece in plan.new[start : start + BATCH]]
-        _insert_rows(session, VersionTextSpan.__tablename__, _SPAN_COLUMNS, rows)
+    new_rows = [(target_id, *piece, version_id, version_id) for piece in plan.new]
+    _spans_go_on(session, VersionTextSpan, plan.going_on, version_id, _SPAN_COLUMNS, new_rows)
+
+
+def _spans_go_on(session: Session, model: type[VersionTextSpan] | type[RegisterRow], going_on: Sequence[int], version_id: int, columns: Sequence[str], new_rows: Sequence[tuple[object, ...]]) -> None:
+    """The spans ``going_on`` now end at ``version_id``; ``new_rows`` (in ``columns`` order)
+    start spans of their own. A batch per statement for both."""
+    for start in range(0, len(going_on), BATCH):
+        session.execute(update(model).where(model.id.in_(going_on[start : start + BATCH])).values(last_version_id=version_id))
+    for start in range(0, len(new_rows), BATCH):
+        _insert_rows(session, model.__tablename__, columns, new_rows[start : start + BATCH])
 
 
 # SQLite's FTS5 indexes over text tables (external content): filled here, emptied by triggers.
@@ -196,11 +201,7 @@ def _register(session: Session, target_id: int, version_id: int, previous: int |
             going_on.append(found[0])
             continue
         new_rows.append((target_id, file.url, file.title, sheet, key_column, row_key, column, value, version_id, version_id))
-    for start in range(0, len(going_on), BATCH):
-        chunk = going_on[start : start + BATCH]
-        session.execute(update(RegisterRow).where(RegisterRow.id.in_(chunk)).values(last_version_id=version_id))
-    for start in range(0, len(new_rows), BATCH):
-        _insert_rows(session, RegisterRow.__tablename__, _REGISTER_COLUMNS, new_rows[start : start + BATCH])
+    _spans_go_on(session, RegisterRow, going_on, version_id, _REGISTER_COLUMNS, new_rows)
 
 
 def index_change(session: Session, change_id: int, rows: Sequence[DetailTuple]) -> None:
